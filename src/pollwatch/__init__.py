@@ -1,0 +1,1 @@
+"""pollwatch: election observation and count-protocol verification."""

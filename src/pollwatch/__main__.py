@@ -1,0 +1,3 @@
+from pollwatch.cli import main
+
+main()

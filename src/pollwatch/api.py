@@ -1,0 +1,13 @@
+"""The JSON API: every app's router, assembled under /api/v1 with one OpenAPI document."""
+
+from ninja import NinjaAPI
+
+from pollwatch.registry.api import router as registry_router
+
+api = NinjaAPI(
+    title="pollwatch API",
+    version="1",
+    description="Election observation and count-protocol verification.",
+    urls_namespace="api-v1",
+)
+api.add_router("/", registry_router)

@@ -1,0 +1,1 @@
+"""Registry: elections, protocol templates, the commission hierarchy and polling stations."""

@@ -1,0 +1,1 @@
+"""The web shell: base layout, home page, login and language switching."""
