@@ -42,6 +42,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     argv[0] = "pollwatch"
     argv[1] = _command_name(argv[1])
+    if argv[1] == "demo":
+        # The demo is the one place debug mode is on (settings read this at import).
+        os.environ.setdefault("POLLWATCH_DEBUG", "1")
     execute_from_command_line(argv)
 
 

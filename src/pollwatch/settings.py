@@ -50,7 +50,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "pollwatch.accounts",
     "pollwatch.web",
+    "pollwatch.demo",
     "pollwatch.registry",
 ]
 

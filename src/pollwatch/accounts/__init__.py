@@ -1,0 +1,1 @@
+"""People and what they may do: the roles of DESIGN §2."""
