@@ -1,0 +1,345 @@
+"""The control-relation language: arithmetic comparisons over protocol line keys.
+
+A relation such as ``ballots_in_boxes == invalid + yes + no`` is written by whoever maintains a
+protocol template, i.e. it is data, not code. It is parsed with Python's ``ast`` module and then
+translated into a small AST of our own that admits only integer constants, line keys, ``+``,
+``-`` (also unary), the special ``sum(options)`` and exactly one comparison. Nothing is ever
+passed to ``eval``; anything outside that grammar is rejected naming the offending part.
+
+Evaluation is vectorised with NumPy: one array element per station (or per protocol copy), so the
+same relation checks one submission or a whole country's publication.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+
+Comparison = Literal["==", "!=", "<=", "<", ">=", ">"]
+Int64Array: TypeAlias = npt.NDArray[np.int64]
+BoolArray: TypeAlias = npt.NDArray[np.bool_]
+
+# Long enough for any real protocol; short enough that a hostile text cannot exhaust the parser.
+MAX_EXPRESSION_LENGTH = 2000
+_INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+_GRAMMAR = (
+    "expected line keys, integer constants, + and -, sum(options) "
+    "and exactly one comparison (==, !=, <=, <, >=, >)"
+)
+
+_COMPARISONS: dict[type[ast.cmpop], Comparison] = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.LtE: "<=",
+    ast.Lt: "<",
+    ast.GtE: ">=",
+    ast.Gt: ">",
+}
+_COMPARE: dict[Comparison, Callable[[Int64Array, Int64Array], BoolArray]] = {
+    "==": np.equal,
+    "!=": np.not_equal,
+    "<=": np.less_equal,
+    "<": np.less,
+    ">=": np.greater_equal,
+    ">": np.greater,
+}
+
+
+# How refused constructs are named in errors, for people who do not read Python's AST.
+_OPERATOR_SYMBOLS: dict[type[ast.AST], str] = {
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.FloorDiv: "//",
+    ast.Mod: "%",
+    ast.Pow: "**",
+    ast.MatMult: "@",
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitAnd: "&",
+    ast.BitXor: "^",
+    ast.UAdd: "unary +",
+    ast.Invert: "~",
+    ast.Not: "not",
+}
+_CONSTRUCT_NAMES: dict[type[ast.AST], str] = {
+    ast.Attribute: "attribute access",
+    ast.Subscript: "indexing",
+    ast.IfExp: "a conditional expression",
+    ast.BoolOp: "and/or",
+    ast.Lambda: "a lambda",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.Starred: "unpacking",
+    ast.NamedExpr: "assignment",
+}
+
+
+class ExpressionError(ValueError):
+    """A control relation that is not in the language, or figures it cannot be evaluated on."""
+
+
+@dataclass(frozen=True)
+class Constant:
+    value: int
+
+
+@dataclass(frozen=True)
+class LineRef:
+    key: str
+
+
+@dataclass(frozen=True)
+class SumOfOptions:
+    """``sum(options)``: the keys are resolved at parse time, so the parsed form is complete."""
+
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Negation:
+    operand: Term
+
+
+@dataclass(frozen=True)
+class Arithmetic:
+    op: Literal["+", "-"]
+    left: Term
+    right: Term
+
+
+Term: TypeAlias = Constant | LineRef | SumOfOptions | Negation | Arithmetic
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of one relation at every station: whether it holds, and both sides' values."""
+
+    holds: BoolArray
+    left: Int64Array
+    right: Int64Array
+
+    @property
+    def delta(self) -> Int64Array:
+        """Left side minus right side: how far a broken relation is off."""
+        return self.left - self.right
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A parsed control relation: ``left <comparison> right``."""
+
+    text: str
+    comparison: Comparison
+    left: Term
+    right: Term
+    # The source text of each side, for reports ("ballots_in_boxes" vs "invalid + yes + no").
+    left_text: str
+    right_text: str
+
+    @property
+    def line_keys(self) -> tuple[str, ...]:
+        """Every line the relation reads, in order of first appearance."""
+        keys: dict[str, None] = {}
+        for term in (self.left, self.right):
+            for key in _keys_of(term):
+                keys.setdefault(key)
+        return tuple(keys)
+
+    def evaluate(self, values: Mapping[str, npt.ArrayLike]) -> Evaluation:
+        """Evaluate at every station: ``values`` maps line keys to integer arrays (or scalars).
+
+        All arrays must have the same length; scalars count as one station. The result's arrays
+        are always one-dimensional.
+        """
+        figures = _figures_for(self, values)
+        left = _evaluate_term(self.left, figures)
+        right = _evaluate_term(self.right, figures)
+        shape = np.broadcast_shapes(*(a.shape for a in figures.values()))
+        left = np.atleast_1d(np.broadcast_to(left, shape)).astype(np.int64)
+        right = np.atleast_1d(np.broadcast_to(right, shape)).astype(np.int64)
+        return Evaluation(holds=_COMPARE[self.comparison](left, right), left=left, right=right)
+
+
+def parse_relation(
+    text: str, known_keys: Iterable[str], option_keys: Iterable[str] = ()
+) -> Relation:
+    """Parse ``text`` into a Relation over the template's lines, or raise ExpressionError.
+
+    ``known_keys`` are the template's line keys; ``option_keys`` those of its ballot-option
+    lines, which ``sum(options)`` adds up.
+    """
+    options = tuple(option_keys)
+    known = set(known_keys) | set(options)
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError(f"control relation {text!r}: empty; {_GRAMMAR}")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(
+            f"control relation {text[:40]!r}…: {len(text)} characters; "
+            f"expected at most {MAX_EXPRESSION_LENGTH}"
+        )
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ExpressionError(
+            f"control relation {text!r}: not a valid expression ({err.msg}); {_GRAMMAR}"
+        ) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"control relation {text!r}: nested too deeply") from None
+    translator = _Translator(text.strip(), known, options)
+    try:
+        return translator.relation(tree.body)
+    except RecursionError:
+        raise ExpressionError(f"control relation {text!r}: nested too deeply") from None
+
+
+class _Translator:
+    """Translates Python's AST into ours, refusing every node outside the grammar."""
+
+    def __init__(self, text: str, known: set[str], options: tuple[str, ...]) -> None:
+        self.text = text
+        self.known = known
+        self.options = options
+
+    def fail(self, node: ast.AST, what: str) -> ExpressionError:
+        part = ast.get_source_segment(self.text, node) or ast.dump(node)
+        return ExpressionError(f"control relation {self.text!r}: {what} in {part!r}; {_GRAMMAR}")
+
+    def relation(self, node: ast.expr) -> Relation:
+        if not isinstance(node, ast.Compare):
+            raise self.fail(node, "no comparison")
+        if len(node.ops) != 1:
+            raise self.fail(node, "a chained comparison")
+        comparison = _COMPARISONS.get(type(node.ops[0]))
+        if comparison is None:
+            raise self.fail(node, "an unsupported comparison operator")
+        left, right = self.term(node.left), self.term(node.comparators[0])
+        unknown = sorted(
+            key
+            for key in dict.fromkeys((*_keys_of(left), *_keys_of(right)))
+            if key not in self.known
+        )
+        if unknown:
+            raise ExpressionError(
+                f"control relation {self.text!r}: unknown line key(s) {', '.join(unknown)}; "
+                f"expected one of: {', '.join(sorted(self.known))}"
+            )
+        if not _keys_of(left) and not _keys_of(right):
+            raise self.fail(node, "no protocol line")
+        return Relation(
+            text=self.text,
+            comparison=comparison,
+            left=left,
+            right=right,
+            left_text=ast.get_source_segment(self.text, node.left) or "",
+            right_text=ast.get_source_segment(self.text, node.comparators[0]) or "",
+        )
+
+    def term(self, node: ast.expr) -> Term:
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Add):
+                return Arithmetic("+", self.term(node.left), self.term(node.right))
+            if isinstance(node.op, ast.Sub):
+                return Arithmetic("-", self.term(node.left), self.term(node.right))
+            raise self.fail(node, f"the operator {_operator(node.op)} is not allowed")
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return Negation(self.term(node.operand))
+            raise self.fail(node, f"the operator {_operator(node.op)} is not allowed")
+        if isinstance(node, ast.Name):
+            return LineRef(node.id)
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, ast.Call):
+            return self.sum_of_options(node)
+        if isinstance(node, ast.Compare):
+            raise self.fail(node, "a second comparison")
+        construct = _CONSTRUCT_NAMES.get(type(node), type(node).__name__)
+        raise self.fail(node, f"{construct} is not allowed")
+
+    def constant(self, node: ast.Constant) -> Constant:
+        # bool is an int subclass in Python: True must not pass as 1.
+        if type(node.value) is not int:
+            raise self.fail(node, f"a {type(node.value).__name__} constant is not allowed")
+        if not _INT64_MIN <= node.value <= _INT64_MAX:
+            raise self.fail(node, "an integer outside the 64-bit range")
+        return Constant(node.value)
+
+    def sum_of_options(self, node: ast.Call) -> SumOfOptions:
+        is_sum_of_options = (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "sum"
+            and len(node.args) == 1
+            and not node.keywords
+            and isinstance(node.args[0], ast.Name)
+            and node.args[0].id == "options"
+        )
+        if not is_sum_of_options:
+            raise self.fail(node, "a call other than sum(options)")
+        if not self.options:
+            raise self.fail(node, "sum(options) in a template without ballot-option lines")
+        return SumOfOptions(self.options)
+
+
+def _operator(op: ast.AST) -> str:
+    return _OPERATOR_SYMBOLS.get(type(op), type(op).__name__)
+
+
+def _keys_of(term: Term) -> tuple[str, ...]:
+    if isinstance(term, LineRef):
+        return (term.key,)
+    if isinstance(term, SumOfOptions):
+        return term.keys
+    if isinstance(term, Negation):
+        return _keys_of(term.operand)
+    if isinstance(term, Arithmetic):
+        return _keys_of(term.left) + _keys_of(term.right)
+    return ()
+
+
+def _figures_for(relation: Relation, values: Mapping[str, npt.ArrayLike]) -> dict[str, Int64Array]:
+    """The relation's lines from ``values`` as int64 arrays of one common length."""
+    missing = [key for key in relation.line_keys if key not in values]
+    if missing:
+        raise ExpressionError(
+            f"control relation {relation.text!r}: no figures for line(s) {', '.join(missing)}"
+        )
+    figures: dict[str, Int64Array] = {}
+    for key in relation.line_keys:
+        array = np.asarray(values[key])
+        if array.dtype.kind not in "iu" or array.ndim > 1:
+            raise ExpressionError(
+                f"control relation {relation.text!r}: figures for line {key!r} are "
+                f"{array.ndim}-dimensional {array.dtype}; expected integers, one per station"
+            )
+        figures[key] = array.astype(np.int64, casting="same_kind")
+    lengths = {array.size for array in figures.values() if array.ndim == 1}
+    if len(lengths) > 1:
+        raise ExpressionError(
+            f"control relation {relation.text!r}: figures have different numbers of stations "
+            f"({', '.join(f'{k}: {a.size}' for k, a in figures.items())})"
+        )
+    return figures
+
+
+def _evaluate_term(term: Term, figures: Mapping[str, Int64Array]) -> Int64Array:
+    if isinstance(term, Constant):
+        return np.asarray(term.value, dtype=np.int64)
+    if isinstance(term, LineRef):
+        return figures[term.key]
+    if isinstance(term, SumOfOptions):
+        total = np.zeros((), dtype=np.int64)
+        for key in term.keys:
+            total = total + figures[key]
+        return total
+    if isinstance(term, Negation):
+        return -_evaluate_term(term.operand, figures)
+    left, right = _evaluate_term(term.left, figures), _evaluate_term(term.right, figures)
+    return left + right if term.op == "+" else left - right
