@@ -1,0 +1,77 @@
+"""Limit/offset pagination whose `count` never costs a scan of a million stations.
+
+ninja's LimitOffsetPagination runs COUNT(*) over the whole filtered queryset on every page.
+Over an election's stations that reads every row (a million in India) for each page of fifty.
+Here the count is either a total the endpoint already knows (the commission totals kept by the
+structure import) or an exact count that stops at COUNT_CAP rows: a client learns "10,000 or
+more" at the cost of reading at most 10,001 index entries, and narrow filters (one commission,
+one station number) are always counted exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination, PaginationBase
+
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a paginated endpoint returns: the rows, and their number when it is known cheaply."""
+
+    rows: QuerySet[Any]
+    known_count: int | None = None
+
+    def count(self, cap: int, offset: int, page: list[Any], limit: int) -> tuple[int, bool]:
+        """(count, exact): exact up to `cap`; beyond it, (cap, False)."""
+        if self.known_count is not None:
+            return self.known_count, True
+        # A short page that is not past the end is the last one: its end is the count.
+        if len(page) < limit and (page or offset == 0):
+            return offset + len(page), True
+        # No ORDER BY: the planner may count from whichever index serves the filter.
+        counted = self.rows.order_by()[: cap + 1].count()
+        return (counted, True) if counted <= cap else (cap, False)
+
+
+class CappedLimitOffsetPagination(PaginationBase):
+    """`limit`/`offset` as ninja's LimitOffsetPagination, with a bounded `count`.
+
+    Endpoints return a Listing (or a bare queryset, counted up to the cap). Sync views only.
+    """
+
+    class Input(LimitOffsetPagination.Input):
+        """`limit` (bounded by NINJA_PAGINATION_MAX_LIMIT) and `offset`, as ninja's."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(
+            description=(
+                f"Number of matching items; when `count_exact` is false, there are more than "
+                f"{COUNT_CAP:,} and counting them all is not worth the cost."
+            )
+        )
+        count_exact: bool = Field(description="Whether `count` is the exact number of matches.")
+
+    def __init__(self, count_cap: int = COUNT_CAP, **kwargs: Any) -> None:
+        self.count_cap = count_cap
+        super().__init__(**kwargs)
+
+    def paginate_queryset(
+        self,
+        queryset: Listing | QuerySet[Any],
+        pagination: Any,
+        request: HttpRequest,
+        **params: Any,
+    ) -> dict[str, Any]:
+        listing = queryset if isinstance(queryset, Listing) else Listing(queryset)
+        offset, limit = pagination.offset, pagination.limit
+        page = list(listing.rows[offset : offset + limit])
+        count, exact = listing.count(self.count_cap, offset, page, limit)
+        return {"items": page, "count": count, "count_exact": exact}
