@@ -1,0 +1,178 @@
+"""Read a table — header and rows — from CSV, a zip holding one CSV, or an XLSX sheet.
+
+Rows are streamed, never loaded whole: a million-row file costs the memory of one row. Every row
+carries its 1-based row number in the file (the header is row 1), so that an error can point at
+the line a clerk will open.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import zipfile
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+
+# Excel can store a cell of up to 32,767 characters; anything longer in a CSV is a broken file.
+csv.field_size_limit(1 << 20)
+
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+class InputError(Exception):
+    """Bad input: the message names the file and, where known, the row, column and expectation."""
+
+
+@dataclass
+class Table:
+    """One table of a file: `source` names it in messages ("stations.csv", "x.xlsx, sheet 's'")."""
+
+    source: str
+    header: list[str]
+    rows: Iterator[tuple[int, list[str]]]
+
+
+def is_workbook(path: Path) -> bool:
+    return path.suffix.lower() in XLSX_SUFFIXES
+
+
+@contextmanager
+def open_table(path: Path, sheet: str | None = None) -> Iterator[Table]:
+    """Open `path` as a table; `sheet` picks an XLSX sheet (default: the first one).
+
+    Raises InputError for a missing or unreadable file, a missing sheet or an empty table.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    with ExitStack() as stack:
+        yield _open_xlsx(path, sheet, stack) if is_workbook(path) else _open_csv(path, stack)
+
+
+def _open_csv(path: Path, stack: ExitStack) -> Table:
+    try:
+        if path.suffix.lower() == ".zip":
+            raw = _open_zipped_csv(path, stack)
+            source = f"{path} ({raw.name})"
+        else:
+            raw = stack.enter_context(path.open("rb"))
+            source = str(path)
+        # utf-8-sig drops the byte-order mark Excel writes, and reads plain UTF-8 alike.
+        text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from error
+    reader = csv.reader(text)
+    header = _first_row(source, reader)
+    return Table(
+        source=source, header=[cell.strip() for cell in header], rows=_csv_rows(source, reader)
+    )
+
+
+def _open_zipped_csv(path: Path, stack: ExitStack) -> IO[bytes]:
+    try:
+        archive = stack.enter_context(zipfile.ZipFile(path))
+    except zipfile.BadZipFile as error:
+        raise InputError(f"{path}: not a readable zip archive ({error})") from error
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    csvs = [info for info in members if info.filename.lower().endswith(".csv")]
+    if len(csvs) != 1:
+        names = ", ".join(info.filename for info in members) or "nothing"
+        raise InputError(f"{path}: expected a zip holding exactly one .csv file, found {names}")
+    return archive.open(csvs[0])
+
+
+def _first_row(source: str, reader: Iterator[list[str]]) -> list[str]:
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                return row
+    except (UnicodeDecodeError, csv.Error, OSError, zipfile.BadZipFile) as error:
+        raise InputError(f"{source}: cannot read the header row: {_reason(error)}") from error
+    raise InputError(f"{source}: the file is empty (expected a header row)")
+
+
+def _csv_rows(source: str, reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    # line_num counts physical lines; a record starts on the line after the previous record
+    # ended, which is what a text editor shows even when a quoted cell spans lines.
+    line_num = reader.line_num  # type: ignore[attr-defined]
+    try:
+        for row in reader:
+            start, line_num = line_num + 1, reader.line_num  # type: ignore[attr-defined]
+            if row and any(row):
+                yield start, row
+    except (UnicodeDecodeError, csv.Error, OSError, zipfile.BadZipFile) as error:
+        raise InputError(
+            f"{source}, row {line_num + 1}: cannot read the row: {_reason(error)}"
+        ) from error
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "the file is not UTF-8 text (save it as CSV UTF-8)"
+    return str(error)
+
+
+def _load_workbook(path: Path, stack: ExitStack) -> Workbook:
+    import openpyxl  # imported here: reading CSV must not pay for loading openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds on a damaged or foreign file
+        raise InputError(f"{path}: not a readable XLSX workbook ({error})") from error
+    stack.callback(workbook.close)
+    return workbook
+
+
+def _open_xlsx(path: Path, sheet: str | None, stack: ExitStack) -> Table:
+    workbook = _load_workbook(path, stack)
+    names = list(workbook.sheetnames)
+    if sheet is None:
+        if not names:
+            raise InputError(f"{path}: the workbook has no sheets")
+        sheet = names[0]
+    elif sheet not in names:
+        raise InputError(
+            f"{path}: no sheet named {sheet!r}; the workbook has: {', '.join(map(repr, names))}"
+        )
+    source = f"{path}, sheet {sheet!r}"
+    rows = (
+        (number, [_cell_text(value) for value in values])
+        for number, values in enumerate(workbook[sheet].iter_rows(values_only=True), start=1)
+    )
+    header = next((row for _, row in rows if any(row)), None)
+    if header is None:
+        raise InputError(f"{source}: the sheet is empty (expected a header row)")
+    return Table(
+        source=source, header=[cell.strip() for cell in header], rows=_xlsx_rows(rows, len(header))
+    )
+
+
+def _xlsx_rows(
+    rows: Iterator[tuple[int, list[str]]], width: int
+) -> Iterator[tuple[int, list[str]]]:
+    for number, row in rows:
+        if any(row):
+            # A sheet has no short rows: missing trailing cells are empty cells.
+            yield number, row + [""] * (width - len(row))
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the text a CSV would hold: 12.0 → "12", empty → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,277 @@
+"""Write an election's structure — a validated StructurePlan — into the registry.
+
+One transaction, all or nothing. Rows are matched by code: new codes are created, changed rows
+updated, identical rows left untouched, so importing the same file twice changes nothing.
+Commissions and stations whose code is absent from the file are left in place: deleting is not
+an import's job (a station may already carry observers' protocol copies).
+
+After the write, every commission's depth and its totals over the whole subtree (stations,
+registered voters) are recomputed from the database, in SQL and NumPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+
+from pollwatch.bulk import Merge, StagingTable
+from pollwatch.core.structure import (
+    OnRows,
+    StructurePlan,
+    load_mapping,
+    load_preset,
+    read_plan,
+)
+from pollwatch.registry.models import Commission, Election, PollingStation
+
+OnStage = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    commissions_created: int
+    commissions_updated: int
+    commissions_unchanged: int
+    commissions_not_in_file: int
+    stations_created: int
+    stations_updated: int
+    stations_unchanged: int
+    stations_not_in_file: int
+    registered_voters: int  # over the stations in the file
+    levels: list[str]
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.commissions_created
+            or self.commissions_updated
+            or self.stations_created
+            or self.stations_updated
+        )
+
+
+def read_structure(
+    stations: Path,
+    commissions: Path | None = None,
+    *,
+    preset: str | None = None,
+    mapping_file: Path | None = None,
+    stations_sheet: str | None = None,
+    commissions_sheet: str | None = None,
+    on_rows: OnRows | None = None,
+) -> StructurePlan:
+    """Read and validate the files through a preset or a mapping file (exactly one).
+
+    Raises InputError naming the file, row and column of every problem.
+    """
+    if (preset is None) == (mapping_file is None):
+        raise ValueError("give exactly one of preset and mapping_file")
+    mapping = load_preset(preset) if preset is not None else load_mapping(Path(str(mapping_file)))
+    return read_plan(
+        mapping,
+        stations,
+        commissions,
+        stations_sheet=stations_sheet,
+        commissions_sheet=commissions_sheet,
+        on_rows=on_rows,
+    )
+
+
+def import_structure(
+    election: Election,
+    plan: StructurePlan,
+    *,
+    dry_run: bool = False,
+    on_stage: OnStage | None = None,
+    on_rows: OnRows | None = None,
+) -> ImportReport:
+    """Write `plan` into `election`; with dry_run, do everything and roll it back."""
+    stage = on_stage or (lambda _: None)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Two imports into one election at once would race on the same codes: serialise them.
+        Election.objects.select_for_update().filter(pk=election.pk).exists()
+        stage("commissions")
+        commissions = _write_commissions(cursor, election.pk, plan)
+        stage("stations")
+        stations = _write_stations(cursor, election.pk, plan, on_rows)
+        stage("totals")
+        recompute_totals(cursor, election.pk)
+        report = ImportReport(
+            commissions_created=commissions[0],
+            commissions_updated=commissions[1],
+            commissions_unchanged=len(plan.commissions) - commissions[0] - commissions[1],
+            commissions_not_in_file=commissions[2],
+            stations_created=stations[0],
+            stations_updated=stations[1],
+            stations_unchanged=len(plan.stations) - stations[0] - stations[1],
+            stations_not_in_file=stations[2],
+            registered_voters=plan.registered_voters,
+            levels=plan.levels(),
+            warnings=list(plan.warnings),
+            dry_run=dry_run,
+        )
+        if dry_run:
+            transaction.set_rollback(True)
+    return report
+
+
+def _write_commissions(
+    cursor: CursorWrapper, election_id: int, plan: StructurePlan
+) -> tuple[int, int, int]:
+    """(created, updated, not in file)."""
+    staged = StagingTable(
+        "pollwatch_staged_commissions",
+        {"code": "text", "name": "text", "level": "text", "parent_code": "text", "depth": "int"},
+    )
+    staged.create(cursor)
+    staged.load(
+        cursor, ((c.code, c.name, c.level, c.parent_code, c.depth) for c in plan.commissions)
+    )
+    staged.index(cursor, "code")
+    merge = Merge(
+        target=Commission._meta.db_table,
+        source=staged,
+        scope={"election_id": election_id},
+        key="code",
+        values={"name": "s.name", "level": "s.level", "parent_id": "p.id"},
+        joins=(
+            f"LEFT JOIN {Commission._meta.db_table} AS p "
+            f"ON p.election_id = {int(election_id)} AND p.code = s.parent_code"
+        ),
+        defaults={"depth": "0", "station_count": "0", "registered_voters": "0"},
+    )
+    # Top down, so that each level's parents exist when it is inserted.
+    created = sum(
+        merge.insert_missing(cursor, where=f"s.depth = {depth}")
+        for depth in sorted({c.depth for c in plan.commissions})
+    )
+    updated = merge.update_changed(cursor)
+    absent = merge.count_absent(cursor)
+    staged.drop(cursor)
+    return created, updated, absent
+
+
+def _write_stations(
+    cursor: CursorWrapper, election_id: int, plan: StructurePlan, on_rows: OnRows | None
+) -> tuple[int, int, int]:
+    """(created, updated, not in file)."""
+    staged = StagingTable(
+        "pollwatch_staged_stations",
+        {
+            "code": "text",
+            "number": "text",
+            "commission_code": "text",
+            "registered_voters": "int",
+            "address": "text",
+            "latitude": "float",
+            "longitude": "float",
+        },
+    )
+    staged.create(cursor)
+    staged.load(cursor, plan.stations.rows(), on_rows)
+    staged.index(cursor, "code")
+    merge = Merge(
+        target=PollingStation._meta.db_table,
+        source=staged,
+        scope={"election_id": election_id},
+        key="code",
+        values={
+            "number": "s.number",
+            "commission_id": "c.id",
+            "registered_voters": "s.registered_voters",
+            "address": "s.address",
+            "latitude": "s.latitude",
+            "longitude": "s.longitude",
+        },
+        joins=(
+            f"JOIN {Commission._meta.db_table} AS c "
+            f"ON c.election_id = {int(election_id)} AND c.code = s.commission_code"
+        ),
+    )
+    updated = merge.update_changed(cursor)
+    created = merge.insert_missing(cursor)
+    absent = merge.count_absent(cursor)
+    staged.drop(cursor)
+    return created, updated, absent
+
+
+def recompute_totals(cursor: CursorWrapper, election_id: int) -> int:
+    """Recompute every commission's depth and subtree totals; returns how many rows changed."""
+    commission_table = Commission._meta.db_table
+    cursor.execute(
+        f"SELECT id, parent_id, depth, station_count, registered_voters FROM {commission_table} "
+        "WHERE election_id = %s ORDER BY id",
+        [election_id],
+    )
+    rows = cursor.fetchall()
+    if not rows:
+        return 0
+    table = np.array([[-1 if v is None else v for v in row] for row in rows], dtype=np.int64)
+    ids, parent_ids, old_depth, old_count, old_voters = table.T
+    position = {int(pk): i for i, pk in enumerate(ids)}
+    parent = np.array([position.get(int(pk), -1) for pk in parent_ids], dtype=np.int64)
+
+    # Depth by pointer jumping: one vectorised step per level of the hierarchy.
+    depth = np.zeros(len(ids), dtype=np.int64)
+    ancestor = parent.copy()
+    while (has := ancestor >= 0).any():
+        depth[has] += 1
+        ancestor[has] = parent[ancestor[has]]
+
+    cursor.execute(
+        f"SELECT commission_id, COUNT(*), SUM(registered_voters) "
+        f"FROM {PollingStation._meta.db_table} WHERE election_id = %s GROUP BY commission_id",
+        [election_id],
+    )
+    direct = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+    count = np.zeros(len(ids), dtype=np.int64)
+    voters = np.zeros(len(ids), dtype=np.int64)
+    where = np.searchsorted(ids, direct[:, 0])
+    count[where] = direct[:, 1]
+    voters[where] = direct[:, 2]
+    # Deepest first, each level adds its subtree totals into its parents.
+    for level in range(int(depth.max()), 0, -1):
+        at = np.flatnonzero(depth == level)
+        np.add.at(count, parent[at], count[at])
+        np.add.at(voters, parent[at], voters[at])
+
+    changed = (depth != old_depth) | (count != old_count) | (voters != old_voters)
+    if not changed.any():
+        return 0
+    staged = StagingTable(
+        "pollwatch_staged_totals",
+        {"id": "int", "depth": "int", "station_count": "int", "registered_voters": "int"},
+    )
+    staged.create(cursor)
+    staged.load(
+        cursor,
+        zip(
+            ids[changed].tolist(),
+            depth[changed].tolist(),
+            count[changed].tolist(),
+            voters[changed].tolist(),
+            strict=True,
+        ),
+    )
+    staged.index(cursor, "id")
+    merge = Merge(
+        target=commission_table,
+        source=staged,
+        scope={"election_id": election_id},
+        key="id",
+        values={
+            "depth": "s.depth",
+            "station_count": "s.station_count",
+            "registered_voters": "s.registered_voters",
+        },
+    )
+    written = merge.update_changed(cursor)
+    staged.drop(cursor)
+    return written
