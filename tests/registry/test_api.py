@@ -327,6 +327,9 @@ def test_unfiltered_station_count_does_not_count_the_stations(
         ({"max_registered": 1000}, ["01-001", "01-004"]),
         ({"min_registered": 1000, "max_registered": 2000}, ["01-001", "01-002", "01-003"]),
         ({"number": "1", "max_registered": 2000}, ["01-001"]),
+        ({"after": "01-003"}, ["01-004", "02-001"]),
+        ({"after": "01"}, ["01-001", "01-002", "01-003", "01-004", "02-001"]),
+        ({"after": "02-001"}, []),
     ],
 )
 def test_station_filters(
@@ -337,6 +340,14 @@ def test_station_filters(
     body = _get(client, "/elections/ref-2026/stations", **params)
     assert _codes(body) == expected
     assert (body["count"], body["count_exact"]) == (len(expected), True)
+
+
+def test_after_walks_the_stations_page_by_page(client: Client, registry: Registry) -> None:
+    pages, after = [], ""
+    while page := _codes(_get(client, "/elections/ref-2026/stations", limit=2, after=after)):
+        pages.append(page)
+        after = page[-1]
+    assert pages == [["01-001", "01-002"], ["01-003", "01-004"], ["02-001"]]
 
 
 def test_filtered_station_count_is_counted_past_the_page(
@@ -499,6 +510,7 @@ def test_openapi_documents_filters_and_pagination(client: Client) -> None:
         "commission",
         "number",
         "code",
+        "after",
         "min_registered",
         "max_registered",
     }

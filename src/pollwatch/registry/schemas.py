@@ -143,6 +143,15 @@ class StationFilter(FilterSchema):
     )
     number: str | None = Field(None, description="Station number as printed (exact).")
     code: str | None = Field(None, description="Station code (exact).")
+    # Keyset paging: OFFSET n walks n index entries, `after` seeks straight to the page.
+    after: Annotated[str | None, FilterLookup("code__gt")] = Field(
+        None,
+        description=(
+            "Only stations whose code sorts after this one. Pass the last code of a page to get "
+            "the next: unlike a large `offset`, this costs the same on the last page as on the "
+            "first."
+        ),
+    )
     min_registered: Annotated[int | None, FilterLookup("registered_voters__gte")] = Field(
         None, ge=0, description="At least this many registered voters."
     )
