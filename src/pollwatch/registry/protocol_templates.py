@@ -1,0 +1,104 @@
+"""Protocol templates in the database: loading TOML files into rows, rebuilding the core spec.
+
+The TOML files (pollwatch/protocol_templates/ and any an administrator brings) are validated by
+``pollwatch.core.protocol`` before anything is written; a row keeps the validated lines and
+relations as JSON, and the TOML it came from.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from pollwatch.core.protocol import ProtocolTemplateSpec, TemplateError, template_from_data
+from pollwatch.core.protocol import parse_template as parse_template_text
+from pollwatch.registry.models import ProtocolTemplate
+
+SHIPPED_TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "protocol_templates"
+
+
+def shipped_template_paths() -> list[Path]:
+    """The templates that come with pollwatch, by file name."""
+    return sorted(SHIPPED_TEMPLATES_DIR.glob("*.toml"))
+
+
+def read_template(path: Path | str) -> tuple[ProtocolTemplateSpec, str]:
+    """Parse and validate one template file; returns the spec and the TOML source."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise TemplateError(
+            _("%(path)s: not UTF-8 text; expected a TOML file") % {"path": path}
+        ) from None
+    except OSError as err:
+        raise TemplateError(
+            _("%(path)s: cannot read the file (%(reason)s)")
+            % {"path": path, "reason": err.strerror}
+        ) from None
+    return parse_template_text(text, str(path)), text
+
+
+def load_templates(paths: Iterable[Path | str]) -> list[ProtocolTemplate]:
+    """Load several template files, all or nothing: every file is validated before any write."""
+    parsed = [(path, *read_template(path)) for path in paths]
+    first_file: dict[str, Path | str] = {}
+    for path, spec, _source in parsed:
+        if spec.key in first_file:
+            raise TemplateError(
+                _("%(path)s: template key %(key)s is also the key of %(other)s")
+                % {"path": path, "key": spec.key, "other": first_file[spec.key]}
+            )
+        first_file[spec.key] = path
+    with transaction.atomic():
+        return [_save(spec, source) for _path, spec, source in parsed]
+
+
+def load_template(path: Path | str) -> ProtocolTemplate:
+    """Load one template file into its row (created, or updated in place by key)."""
+    (row,) = load_templates([path])
+    return row
+
+
+def load_shipped_templates() -> list[ProtocolTemplate]:
+    return load_templates(shipped_template_paths())
+
+
+def spec_of(template: ProtocolTemplate) -> ProtocolTemplateSpec:
+    """Rebuild the core spec from a row, validating it again (the admin can edit the JSON)."""
+    source_name = _("protocol template %(key)s in the database") % {"key": template.key}
+    data = {
+        "key": template.key,
+        "name": template.name,
+        "kind": _declared_kind(template, source_name),
+        "lines": template.lines,
+        "relations": template.relations,
+    }
+    return template_from_data(data, source_name)
+
+
+def _declared_kind(template: ProtocolTemplate, source_name: str) -> object:
+    # The row has no column for the kind; the TOML it was loaded from declares it.
+    try:
+        return tomllib.loads(template.source).get("kind")
+    except tomllib.TOMLDecodeError as err:
+        raise TemplateError(
+            _("%(source)s: its TOML source is not valid (%(error)s); expected the kind there")
+            % {"source": source_name, "error": err}
+        ) from None
+
+
+def _save(spec: ProtocolTemplateSpec, source: str) -> ProtocolTemplate:
+    row, _created = ProtocolTemplate.objects.update_or_create(
+        key=spec.key,
+        defaults={
+            "name": spec.name,
+            "lines": spec.lines_data(),
+            "relations": spec.relations_data(),
+            "source": source,
+        },
+    )
+    return row
