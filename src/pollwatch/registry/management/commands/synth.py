@@ -1,0 +1,122 @@
+import sys
+from pathlib import Path
+from typing import Any, cast
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from pollwatch.core.synth import (
+    DEFAULT_SEED,
+    DEFAULT_STATIONS,
+    FORMATS,
+    XLSX_MAX_ROWS,
+    OutputFormat,
+    Summary,
+    SynthParameterError,
+    SynthParams,
+    generate,
+    output_rows,
+    summarise,
+    write_files,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate a realistic synthetic national referendum (structure and per-station results), "
+        "deterministic from a seed."
+    )
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--stations",
+            type=int,
+            default=DEFAULT_STATIONS,
+            help=f"polling stations (default {DEFAULT_STATIONS:,}, like Kazakhstan)",
+        )
+        parser.add_argument(
+            "--regions", type=int, default=None, help="regions (default 20, fewer for tiny sizes)"
+        )
+        parser.add_argument(
+            "--territorials",
+            type=int,
+            default=None,
+            help="territorial commissions (default ~10 per region, at most ~100 stations each)",
+        )
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+        parser.add_argument(
+            "--out", default=None, help="output directory (default synth-<seed>-<stations>)"
+        )
+        parser.add_argument("--format", choices=FORMATS, default="csv", dest="output_format")
+        parser.add_argument(
+            "--force", action="store_true", help="write into a directory that is not empty"
+        )
+
+    def handle(
+        self,
+        *args: Any,
+        stations: int,
+        regions: int | None,
+        territorials: int | None,
+        seed: int,
+        out: str | None,
+        output_format: str,
+        force: bool,
+        **options: Any,
+    ) -> None:
+        try:
+            params = SynthParams.build(stations, regions, territorials, seed)
+        except SynthParameterError as error:
+            raise CommandError(
+                _("Cannot generate this election: %(reason)s.") % {"reason": error}
+            ) from error
+        out_dir = Path(out if out is not None else f"synth-{seed}-{stations}")
+        self._check_output(out_dir, force)
+        if output_format == "xlsx" and stations > XLSX_MAX_ROWS:
+            raise CommandError(
+                _("%(stations)s stations do not fit in an XLSX sheet (at most %(max)s); use CSV.")
+                % {"stations": f"{stations:,}", "max": f"{XLSX_MAX_ROWS:,}"}
+            )
+
+        election = generate(params)
+        with tqdm(
+            total=output_rows(election),
+            unit=" rows",
+            unit_scale=True,
+            desc=_("Writing"),
+            file=sys.stderr,
+            disable=options["verbosity"] == 0,
+        ) as bar:
+            paths = write_files(
+                election, out_dir, cast(OutputFormat, output_format), progress=bar.update
+            )
+        self.stdout.write(_summary(summarise(election)))
+        for path in paths:
+            self.stdout.write(f"  {path}")
+
+    @staticmethod
+    def _check_output(out_dir: Path, force: bool) -> None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise CommandError(_("%(path)s exists and is not a directory.") % {"path": out_dir})
+        if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+            raise CommandError(
+                _("%(path)s is not empty: choose another --out, or pass --force to overwrite.")
+                % {"path": out_dir}
+            )
+
+
+def _summary(summary: Summary) -> str:
+    return _(
+        "Generated a synthetic referendum: %(regions)s regions, %(territorials)s territorial "
+        "commissions, %(stations)s polling stations and %(registered)s registered voters; "
+        "turnout %(turnout).1f%%, Yes %(yes).1f%% of valid votes. Files:"
+    ) % {
+        "regions": f"{summary.regions:,}",
+        "territorials": f"{summary.territorials:,}",
+        "stations": f"{summary.stations:,}",
+        "registered": f"{summary.registered:,}",
+        "turnout": 100 * summary.turnout,
+        "yes": 100 * summary.yes_share,
+    }
