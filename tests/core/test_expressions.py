@@ -11,6 +11,7 @@ from pollwatch.core.expressions import (
     ExpressionError,
     LineRef,
     Negation,
+    Relation,
     SumOfOptions,
     parse_relation,
 )
@@ -31,7 +32,7 @@ KEYS = (
 OPTIONS = ("yes", "no")
 
 
-def parse(text: str):  # type: ignore[no-untyped-def]
+def parse(text: str) -> Relation:
     return parse_relation(text, KEYS, OPTIONS)
 
 

@@ -156,8 +156,8 @@ class Relation:
     def evaluate(self, values: Mapping[str, npt.ArrayLike]) -> Evaluation:
         """Evaluate at every station: ``values`` maps line keys to integer arrays (or scalars).
 
-        All arrays must have the same length; scalars count as one station. The result's arrays
-        are always one-dimensional.
+        All arrays must have the same length; a scalar is one station's figure, or the same
+        figure at every station. The result's arrays are always one-dimensional.
         """
         figures = _figures_for(self, values)
         left = _evaluate_term(self.left, figures)
