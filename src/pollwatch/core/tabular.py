@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import io
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -64,11 +63,9 @@ def _open_csv(path: Path, stack: ExitStack) -> Table:
         else:
             raw = stack.enter_context(path.open("rb"))
             source = str(path)
-        # utf-8-sig drops the byte-order mark Excel writes, and reads plain UTF-8 alike.
-        text = stack.enter_context(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
     except OSError as error:
         raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from error
-    reader = csv.reader(text)
+    reader = csv.reader(_decoded_lines(raw, source))
     header = _first_row(source, reader)
     return Table(
         source=source, header=[cell.strip() for cell in header], rows=_csv_rows(source, reader)
@@ -85,7 +82,20 @@ def _open_zipped_csv(path: Path, stack: ExitStack) -> IO[bytes]:
     if len(csvs) != 1:
         names = ", ".join(info.filename for info in members) or "nothing"
         raise InputError(f"{path}: expected a zip holding exactly one .csv file, found {names}")
-    return archive.open(csvs[0])
+    return stack.enter_context(archive.open(csvs[0]))
+
+
+def _decoded_lines(raw: IO[bytes], source: str) -> Iterator[str]:
+    """The file's lines as text, decoded one by one so that bad bytes are pinned to a row."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            # utf-8-sig drops the byte-order mark Excel writes, and reads plain UTF-8 alike.
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"{source}, row {number}: the file is not UTF-8 text at byte {error.start + 1} "
+                "of the line (save it as CSV UTF-8)"
+            ) from error
 
 
 def _first_row(source: str, reader: Iterator[list[str]]) -> list[str]:
@@ -93,8 +103,8 @@ def _first_row(source: str, reader: Iterator[list[str]]) -> list[str]:
         for row in reader:
             if any(cell.strip() for cell in row):
                 return row
-    except (UnicodeDecodeError, csv.Error, OSError, zipfile.BadZipFile) as error:
-        raise InputError(f"{source}: cannot read the header row: {_reason(error)}") from error
+    except (csv.Error, OSError, zipfile.BadZipFile) as error:
+        raise InputError(f"{source}: cannot read the header row: {error}") from error
     raise InputError(f"{source}: the file is empty (expected a header row)")
 
 
@@ -107,16 +117,8 @@ def _csv_rows(source: str, reader: Iterator[list[str]]) -> Iterator[tuple[int, l
             start, line_num = line_num + 1, reader.line_num  # type: ignore[attr-defined]
             if row and any(row):
                 yield start, row
-    except (UnicodeDecodeError, csv.Error, OSError, zipfile.BadZipFile) as error:
-        raise InputError(
-            f"{source}, row {line_num + 1}: cannot read the row: {_reason(error)}"
-        ) from error
-
-
-def _reason(error: Exception) -> str:
-    if isinstance(error, UnicodeDecodeError):
-        return "the file is not UTF-8 text (save it as CSV UTF-8)"
-    return str(error)
+    except (csv.Error, OSError, zipfile.BadZipFile) as error:
+        raise InputError(f"{source}, row {line_num + 1}: cannot read the row: {error}") from error
 
 
 def _load_workbook(path: Path, stack: ExitStack) -> Workbook:
