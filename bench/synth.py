@@ -1,0 +1,82 @@
+"""`pollwatch synth` at a million stations: generation and writing, timed separately.
+
+    .venv/bin/python bench/synth.py                      # 1,000,000 stations, CSV
+    .venv/bin/python bench/synth.py --stations 100000
+
+Generates the election in memory (structure and protocols), then writes its CSV files into a
+temporary directory, which is removed afterwards. Prints the figures and writes
+bench/results/synth.json. Target: generation + writing <= 60 s for 1,000,000 stations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pollwatch.core.synth import SynthParams, generate, summarise, write_files
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "synth.json"
+TARGET_TOTAL_SECONDS = 60.0
+SEED = 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--stations", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+
+    params = SynthParams.build(stations=args.stations, seed=SEED)
+    start = time.perf_counter()
+    election = generate(params)
+    generated = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-synth-") as directory:
+        paths = write_files(election, Path(directory))
+        written = time.perf_counter()
+        sizes = {path.name: path.stat().st_size for path in paths}
+    summary = summarise(election)
+
+    generation, writing = generated - start, written - generated
+    total = generation + writing
+    figures = {
+        "bench": "synth",
+        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "stations": summary.stations,
+        "regions": summary.regions,
+        "territorials": summary.territorials,
+        "registered_voters": summary.registered,
+        "seed": SEED,
+        "generation_seconds": round(generation, 2),
+        "writing_seconds": round(writing, 2),
+        "total_seconds": round(total, 2),
+        "target_total_seconds": TARGET_TOTAL_SECONDS,
+        "within_target": total <= TARGET_TOTAL_SECONDS,
+        "stations_per_second": round(summary.stations / total),
+        "file_bytes": sizes,
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
+    }
+    print(f"synth: {summary.stations:,} stations, {summary.territorials:,} territorials")
+    print(f"  generation {generation:7.2f} s")
+    print(f"  writing    {writing:7.2f} s  ({sum(sizes.values()) / 1e6:,.0f} MB of CSV)")
+    print(f"  total      {total:7.2f} s  (target <= {TARGET_TOTAL_SECONDS:.0f} s)")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(f"  recorded in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
