@@ -109,6 +109,16 @@ label.en = "Maybe"
     assert options_of(election) == [("no", "No", 1), ("maybe", "Maybe", 2)]
 
 
+def test_loading_a_missing_template_leaves_edited_ones_alone() -> None:
+    create_or_update_election(**KZ)
+    ProtocolTemplate.objects.filter(key="kz-referendum").update(name="Edited in the admin")
+    create_or_update_election(
+        **{**KZ, "slug": "ru-2018", "kind": "election", "template_key": "ru-president-2018"}
+    )
+    assert ProtocolTemplate.objects.get(key="kz-referendum").name == "Edited in the admin"
+    assert ProtocolTemplate.objects.count() == 2
+
+
 @pytest.mark.parametrize(
     ("field", "value", "expected"),
     [

@@ -13,9 +13,12 @@ from django.core.management import CommandError, call_command
 from pollwatch.core.protocol import TemplateError, parse_template
 from pollwatch.registry.models import ProtocolTemplate
 from pollwatch.registry.protocol_templates import (
+    load_shipped_template,
     load_shipped_templates,
     load_template,
     load_templates,
+    read_template,
+    shipped_template_keys,
     shipped_template_paths,
     spec_of,
 )
@@ -52,8 +55,10 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_shipped_template_paths_lists_the_three_templates() -> None:
-    assert [path.stem for path in shipped_template_paths()] == SHIPPED_KEYS
+def test_shipped_templates_are_named_after_their_keys() -> None:
+    assert shipped_template_keys() == SHIPPED_KEYS
+    for path in shipped_template_paths():
+        assert read_template(path)[0].key == path.stem
 
 
 def test_load_template_creates_the_row_with_json_and_source(tmp_path: Path) -> None:
@@ -74,6 +79,14 @@ def test_loading_again_updates_in_place(tmp_path: Path) -> None:
     assert renamed.pk == first.pk
     assert ProtocolTemplate.objects.filter(key="tiny").count() == 1
     assert ProtocolTemplate.objects.get(key="tiny").name == "A small protocol"
+
+
+def test_load_shipped_template_loads_only_that_one() -> None:
+    row = load_shipped_template("ru-vote-2020")
+    assert row is not None
+    assert row.key == "ru-vote-2020"
+    assert list(ProtocolTemplate.objects.values_list("key", flat=True)) == ["ru-vote-2020"]
+    assert load_shipped_template("no-such-template") is None
 
 
 def test_spec_of_rebuilds_the_same_spec_as_the_file() -> None:

@@ -30,7 +30,11 @@ from django.utils.translation import gettext as _
 
 from pollwatch.core.protocol import ProtocolTemplateSpec, TemplateError
 from pollwatch.registry.models import BallotOption, Election, ProtocolTemplate
-from pollwatch.registry.protocol_templates import load_shipped_templates, spec_of
+from pollwatch.registry.protocol_templates import (
+    load_shipped_template,
+    shipped_template_keys,
+    spec_of,
+)
 
 _SLUG_MAX, _NAME_MAX = 100, 300
 
@@ -210,12 +214,13 @@ def _template(key: object) -> ProtocolTemplate:
     if template is None:
         # A fresh installation has no rows yet: the shipped templates are always available.
         try:
-            load_shipped_templates()
+            template = load_shipped_template(key)
         except TemplateError as err:
             raise ElectionSpecError("template", str(err)) from None
-        template = ProtocolTemplate.objects.filter(key=key).first()
     if template is None:
-        known = ProtocolTemplate.objects.order_by("key").values_list("key", flat=True)
+        known = sorted(
+            {*ProtocolTemplate.objects.values_list("key", flat=True), *shipped_template_keys()}
+        )
         raise ElectionSpecError(
             "template",
             _("no protocol template %(key)r; expected one of %(known)s")

@@ -26,6 +26,11 @@ def shipped_template_paths() -> list[Path]:
     return sorted(SHIPPED_TEMPLATES_DIR.glob("*.toml"))
 
 
+def shipped_template_keys() -> list[str]:
+    # Each shipped file is named after its template's key (a test keeps it so).
+    return [path.stem for path in shipped_template_paths()]
+
+
 def read_template(path: Path | str) -> tuple[ProtocolTemplateSpec, str]:
     """Parse and validate one template file; returns the spec and the TOML source."""
     try:
@@ -65,6 +70,19 @@ def load_template(path: Path | str) -> ProtocolTemplate:
 
 def load_shipped_templates() -> list[ProtocolTemplate]:
     return load_templates(shipped_template_paths())
+
+
+def load_shipped_template(key: str) -> ProtocolTemplate | None:
+    """Load the shipped template with this key, if there is one; other rows are left alone.
+
+    Only that one: reloading all would undo what an administrator changed in the others.
+    """
+    for path in shipped_template_paths():
+        spec, source = read_template(path)
+        if spec.key == key:
+            with transaction.atomic():
+                return _save(spec, source)
+    return None
 
 
 def spec_of(template: ProtocolTemplate) -> ProtocolTemplateSpec:

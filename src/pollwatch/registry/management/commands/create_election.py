@@ -21,8 +21,9 @@ _FIELD_OPTIONS = ("slug", "name", "kind", "date", "time_zone", "languages", "tem
 
 class Command(BaseCommand):
     help = (
-        "Create or update an election: from an election.toml (--file) or from the options "
-        "--slug --name --kind --date --time-zone --languages --template."
+        "Create or update an election, from an election.toml or from options.\n"
+        "Either --file election.toml, or all of --slug --name --kind --date --time-zone "
+        "--languages --template."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

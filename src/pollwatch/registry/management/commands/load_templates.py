@@ -15,7 +15,8 @@ from pollwatch.registry.protocol_templates import load_shipped_templates, load_t
 class Command(BaseCommand):
     # Command help stays in English, as Django's own commands do; what it prints is translated.
     help = (
-        "Load protocol templates from TOML files (without files: the ones shipped with pollwatch)."
+        "Load protocol templates from TOML files (no files: the ones shipped with pollwatch).\n"
+        "A template whose key is already in the database is replaced."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
