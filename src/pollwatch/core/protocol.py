@@ -25,7 +25,7 @@ TEMPLATE_KINDS = ("election", "referendum")
 # `sum` and `options` are words of the relation language; a line so named would be ambiguous.
 RESERVED_LINE_KEYS = frozenset({"sum", "options"})
 
-_LINE_KEY = re.compile(r"[a-z_][a-z0-9_]*\Z")
+_LINE_KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
 _TEMPLATE_KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]+)*\Z")
 
@@ -152,8 +152,12 @@ def _parse_lines(raw: object, source: str) -> tuple[ProtocolLine, ...]:
                 f"{source}: {where}: key is not valid; expected lowercase letters, digits and "
                 "underscores, starting with a letter, not a Python keyword nor 'sum'/'options'"
             )
-        if any(line.key == key for line in lines):
-            raise TemplateError(f"{source}: {where}: duplicate line key {key!r}")
+        earlier = next((n for n, line in enumerate(lines, start=1) if line.key == key), None)
+        if earlier is not None:
+            raise TemplateError(
+                f"{source}: {where}: duplicate line key {key!r} (also line {earlier}); "
+                "expected each line to have its own key"
+            )
         number = _required_str(item, "number", source, where)
         if number in seen_numbers:
             raise TemplateError(
@@ -216,7 +220,7 @@ def _parse_relations(
 def _language_table(raw: object, source: str, where: str) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         raise TemplateError(
-            f"{source}: {where} is {raw!r}; expected a table of language code = text"
+            f"{source}: {where} is {_shown(raw)}; expected a table of language code = text"
         )
     table: dict[str, str] = {}
     for language, text in raw.items():
