@@ -410,7 +410,12 @@ def test_unknown_station_is_a_404_naming_it(client: Client, registry: Registry) 
 
 @pytest.mark.parametrize(
     ("params", "named"),
-    [({"limit": 1001}, "limit"), ({"limit": 0}, "limit"), ({"offset": -1}, "offset")],
+    [
+        ({"limit": 1001}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"offset": -1}, "offset"),
+        ({"offset": 10_001}, "offset"),
+    ],
 )
 def test_bad_pagination_is_a_422_naming_the_parameter(
     client: Client, registry: Registry, params: dict[str, int], named: str
@@ -418,6 +423,13 @@ def test_bad_pagination_is_a_422_naming_the_parameter(
     for path in ("/elections", "/elections/ref-2026/commissions", "/elections/ref-2026/stations"):
         body = _get(client, path, status=422, **params)
         assert [error["loc"][-1] for error in body["detail"]] == [named], path
+
+
+def test_offset_limit_explains_how_to_go_deeper(client: Client, registry: Registry) -> None:
+    _get(client, "/elections/ref-2026/stations", offset=10_000)
+    body = _get(client, "/elections/ref-2026/stations", status=422, offset=10_001)
+    assert "offset is limited to 10,000" in _error_text(body)
+    assert "`after`" in _error_text(body)
 
 
 def test_count_is_exact_up_to_the_cap_and_capped_beyond(registry: Registry) -> None:

@@ -1,11 +1,15 @@
-"""Limit/offset pagination whose `count` never costs a scan of a million stations.
+"""Limit/offset pagination that never walks a million stations for one page.
 
 ninja's LimitOffsetPagination runs COUNT(*) over the whole filtered queryset on every page.
 Over an election's stations that reads every row (a million in India) for each page of fifty.
 Here the count is either a total the endpoint already knows (the commission totals kept by the
-structure import) or an exact count that stops at COUNT_CAP rows: a client learns "10,000 or
-more" at the cost of reading at most 10,001 index entries, and narrow filters (one commission,
+structure import) or an exact count that stops at COUNT_CAP rows: a client learns "more than
+10,000" at the cost of reading at most 10,001 index entries, and narrow filters (one commission,
 one station number) are always counted exactly.
+
+OFFSET has the same trap: the database walks and discards every skipped row, so page 20,000 of
+the stations costs a second. `offset` is therefore bounded by MAX_OFFSET; deeper pages are
+reached by narrowing the filters or, for stations, by the `after` keyset filter.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination, PaginationBase
+from pydantic import field_validator
 
 COUNT_CAP = 10_000
+MAX_OFFSET = 10_000
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,21 @@ class CappedLimitOffsetPagination(PaginationBase):
     """
 
     class Input(LimitOffsetPagination.Input):
-        """`limit` (bounded by NINJA_PAGINATION_MAX_LIMIT) and `offset`, as ninja's."""
+        """`limit` (bounded by NINJA_PAGINATION_MAX_LIMIT) and a bounded `offset`."""
+
+        offset: int = Field(
+            0, ge=0, description=f"Items to skip, at most {MAX_OFFSET:,} (see `after`)."
+        )
+
+        @field_validator("offset")
+        @classmethod
+        def _offset_is_shallow(cls, offset: int) -> int:
+            if offset > MAX_OFFSET:
+                raise ValueError(
+                    f"offset is limited to {MAX_OFFSET:,}: narrow the filters, or page stations "
+                    "with `after` (the last code of the previous page)"
+                )
+            return offset
 
     class Output(Schema):
         items: list[Any]
