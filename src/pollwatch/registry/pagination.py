@@ -20,6 +20,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Schema
+from ninja.conf import settings as ninja_settings
 from ninja.pagination import LimitOffsetPagination, PaginationBase
 from pydantic import field_validator
 
@@ -55,6 +56,12 @@ class CappedLimitOffsetPagination(PaginationBase):
     class Input(LimitOffsetPagination.Input):
         """`limit` (bounded by NINJA_PAGINATION_MAX_LIMIT) and a bounded `offset`."""
 
+        limit: int = Field(
+            ninja_settings.PAGINATION_PER_PAGE,
+            ge=1,
+            le=ninja_settings.PAGINATION_MAX_LIMIT,
+            description=f"Items per page, at most {ninja_settings.PAGINATION_MAX_LIMIT:,}.",
+        )
         offset: int = Field(
             0, ge=0, description=f"Items to skip, at most {MAX_OFFSET:,} (see `after`)."
         )
