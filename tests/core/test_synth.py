@@ -210,7 +210,7 @@ def test_small_and_unusual_sizes(
     assert len(structure.region_codes) == params.regions
     assert len(structure.territorial_codes) == params.territorials
     # Every region and territorial has at least one station.
-    assert (np.bincount(structure.station_territorial) >= 1).all()
+    assert (np.bincount(structure.station_territorial, minlength=params.territorials) >= 1).all()
     assert len(np.unique(structure.station_region)) == params.regions
     assert len({r.name for r in structure.regions}) == params.regions
     assert len(set(structure.territorial_codes)) == params.territorials

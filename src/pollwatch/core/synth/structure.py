@@ -165,13 +165,7 @@ def _territorials(
             place += [region.capital] * count
             name += _numbered([f"{districts[i % len(districts)]} District" for i in range(count)])
             continue
-        # One territorial alone is a mixed rural district around the capital.
-        towns = (
-            0
-            if count == 1
-            else round(count * region.urban_share * TOWN_TERRITORIALS_PER_URBAN_SHARE)
-        )
-        towns = min(max(towns, 1 if count > 1 else 0), count)
+        towns = _town_territorials(count, region.urban_share)
         others = [t for t in rng.permutation(TOWNS).tolist() if t != region.capital]
         places = [region.capital] + [others[i % len(others)] for i in range(count - 1)]
         is_town += [i < towns for i in range(count)]
@@ -191,6 +185,13 @@ def _territorials(
         place=tuple(place),
         name=tuple(name),
     )
+
+
+def _town_territorials(count: int, urban_share: float) -> int:
+    """The capital and a share of the others; a lone territorial is a mixed rural district."""
+    if count == 1:
+        return 0
+    return min(count, max(1, round(count * urban_share * TOWN_TERRITORIALS_PER_URBAN_SHARE)))
 
 
 def _numbered(names: list[str]) -> tuple[str, ...]:

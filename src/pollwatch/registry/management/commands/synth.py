@@ -34,24 +34,34 @@ class Command(BaseCommand):
             "--stations",
             type=int,
             default=DEFAULT_STATIONS,
-            help=f"polling stations (default {DEFAULT_STATIONS:,}, like Kazakhstan)",
+            help=_("polling stations (default %(default)s, like Kazakhstan)")
+            % {"default": f"{DEFAULT_STATIONS:,}"},
         )
         parser.add_argument(
-            "--regions", type=int, default=None, help="regions (default 20, fewer for tiny sizes)"
+            "--regions",
+            type=int,
+            default=None,
+            help=_("regions (default 20, fewer for tiny sizes)"),
         )
         parser.add_argument(
             "--territorials",
             type=int,
             default=None,
-            help="territorial commissions (default ~10 per region, at most ~100 stations each)",
+            help=_("territorial commissions (default ~10 per region, at most ~100 stations each)"),
         )
-        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed")
+        parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=_("random seed"))
         parser.add_argument(
-            "--out", default=None, help="output directory (default synth-<seed>-<stations>)"
+            "--out", default=None, help=_("output directory (default synth-<seed>-<stations>)")
         )
-        parser.add_argument("--format", choices=FORMATS, default="csv", dest="output_format")
         parser.add_argument(
-            "--force", action="store_true", help="write into a directory that is not empty"
+            "--format",
+            choices=FORMATS,
+            default="csv",
+            dest="output_format",
+            help=_("csv (default, fast) or xlsx (structure.xlsx and results.xlsx)"),
+        )
+        parser.add_argument(
+            "--force", action="store_true", help=_("write into a directory that is not empty")
         )
 
     def handle(
