@@ -1,0 +1,49 @@
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+from django.utils.translation import gettext as _
+
+from pollwatch.demo.accounts import credentials_path, ensure_demo_accounts
+from pollwatch.demo.election import existing_demo_election, load_demo_election
+
+
+class Command(BaseCommand):
+    help = (
+        "Set up and serve the demo: migrate the database, generate and load a realistic "
+        "national referendum, create one account per role, start the server."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1")
+        parser.add_argument(
+            "--stations", type=int, default=None, help="stations to generate (default ~10,400)"
+        )
+        parser.add_argument(
+            "--no-serve", action="store_true", help="set everything up, do not start the server"
+        )
+
+    def handle(self, *args: Any, port: int, stations: int | None, no_serve: bool,
+               **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        election = existing_demo_election()
+        if election is None:
+            self.stdout.write(_("Generating and loading the demo election…"))
+            election = load_demo_election(stations)
+        else:
+            self.stdout.write(_("Reusing the demo election loaded earlier."))
+        self.stdout.write(
+            _("Election: %(name)s — %(stations)s polling stations")
+            % {"name": election.name, "stations": f"{election.stations.count():,}"}
+        )
+        accounts = ensure_demo_accounts()
+        self.stdout.write(_("Demo accounts (also in %(path)s):") % {"path": credentials_path()})
+        for account in accounts:
+            self.stdout.write(f"  {account.role:<14} {account.username:<12} {account.password}")
+        url = f"http://127.0.0.1:{port}/"
+        if no_serve:
+            self.stdout.write(_("Ready. Serve it with: pollwatch demo"))
+            return
+        self.stdout.write(self.style.SUCCESS(_("Serving pollwatch at %(url)s") % {"url": url}))
+        # The demo serves with Django's development server: one process, static files included.
+        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)

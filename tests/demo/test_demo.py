@@ -1,0 +1,114 @@
+"""`pollwatch demo`, the README's first quick-start command."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import LazySettings
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from pollwatch.accounts.roles import Role, roles_of
+from pollwatch.registry.models import Election
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, settings: LazySettings) -> Path:
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.mark.django_db
+def test_demo_sets_up_election_and_one_account_per_role(data_dir: Path) -> None:
+    call_command("demo", "--no-serve", "--stations", "400")
+
+    election = Election.objects.get()
+    assert election.stations.count() == 400
+    assert election.commissions.filter(parent=None).exists()
+
+    credentials = json.loads((data_dir / "demo-credentials.json").read_text())
+    assert stat.S_IMODE((data_dir / "demo-credentials.json").stat().st_mode) == 0o600
+    assert {c["role"] for c in credentials} == set(Role.values)
+    for account in credentials:
+        user = authenticate(username=account["username"], password=account["password"])
+        assert user is not None, account["username"]
+        assert roles_of(user) == {Role(account["role"])}
+    admin = authenticate(username="admin", password=_password(credentials, "admin"))
+    assert admin is not None and admin.is_superuser
+
+
+@pytest.mark.django_db
+def test_second_run_reuses_data_and_passwords(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("demo", "--no-serve", "--stations", "300")
+    first = json.loads((data_dir / "demo-credentials.json").read_text())
+    station_ids = set(Election.objects.get().stations.values_list("id", flat=True))
+    capsys.readouterr()
+
+    call_command("demo", "--no-serve", "--stations", "300")
+
+    assert "Reusing" in capsys.readouterr().out
+    assert json.loads((data_dir / "demo-credentials.json").read_text()) == first
+    assert set(Election.objects.get().stations.values_list("id", flat=True)) == station_ids
+
+
+def _password(credentials: list[dict[str, str]], username: str) -> str:
+    return next(c["password"] for c in credentials if c["username"] == username)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_demo_command_serves_the_site(tmp_path: Path) -> None:
+    """The whole main job in a subprocess, on its own SQLite file: set up, then serve."""
+    port = _free_port()
+    env = {**os.environ, "POLLWATCH_DATA_DIR": str(tmp_path)}
+    env.pop("POLLWATCH_DATABASE_URL", None)  # the demo is the embedded default
+    pollwatch = Path(sys.executable).with_name("pollwatch")
+    server = subprocess.Popen(
+        [str(pollwatch), "demo", "--port", str(port), "--stations", "300"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = _wait_for_page(f"http://127.0.0.1:{port}/", server, timeout=120)
+        election = tomllib.loads((tmp_path / "demo" / "election.toml").read_text())
+        assert election["name"] in body  # the home page lists the demo election
+        assert (tmp_path / "pollwatch.sqlite3").exists()
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert f"http://127.0.0.1:{port}/" in output
+    assert "admin" in output
+
+
+def _wait_for_page(url: str, server: subprocess.Popen[str], timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(
+                f"pollwatch demo exited early:\n{server.stdout.read() if server.stdout else ''}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
