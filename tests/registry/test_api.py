@@ -461,10 +461,10 @@ def test_count_of_a_short_page_is_where_it_ends(registry: Registry) -> None:
         ("/elections/ref-2026", {}, 3),
         ("/elections/ref-2026/commissions", {}, 2),
         ("/elections/ref-2026/commissions", {"parent": "PARENT", "q": "d"}, 3),
-        ("/elections/ref-2026/commissions/COMMISSION", {}, 2),
+        ("/elections/ref-2026/commissions/COMMISSION", {}, 1),
         ("/elections/ref-2026/stations", {"limit": 2}, 3),
         ("/elections/ref-2026/stations", {"commission": "PARENT", "limit": 1}, 4),
-        ("/elections/ref-2026/stations/STATION", {}, 2),
+        ("/elections/ref-2026/stations/STATION", {}, 1),
     ],
 )
 def test_queries_per_request_are_bounded(

@@ -4,14 +4,19 @@ The registry is public information, so these need no login. Lists are paginated 
 `limit`/`offset`; their `count` is bounded (see registry/pagination.py).
 """
 
-from django.db.models import F, QuerySet
+# No `from __future__ import annotations` here: ninja resolves the Query[...] annotations of
+# the operations when they are registered, and string annotations break that.
+from typing import TypeVar
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
 from pollwatch.registry import selectors
-from pollwatch.registry.models import Commission, Election, PollingStation
+from pollwatch.registry.models import Commission, Election
 from pollwatch.registry.pagination import CappedLimitOffsetPagination, Listing
 from pollwatch.registry.schemas import (
     CommissionDetailOut,
@@ -28,6 +33,7 @@ from pollwatch.registry.schemas import (
 router = Router(tags=["registry"])
 
 NOT_FOUND = {404: ErrorOut}
+Row = TypeVar("Row", bound=Model)
 
 
 def _elections() -> QuerySet[Election]:
@@ -45,25 +51,20 @@ def _not_found(parameter: str, kind: str, row_id: int, election: Election) -> Ht
     return HttpError(404, f"{parameter}: no {kind} with id {row_id} in election '{election.slug}'.")
 
 
-def _commission_or_404(
-    election: Election,
-    commission_id: int,
-    parameter: str,
-    commissions: QuerySet[Commission] | None = None,
-) -> Commission:
+def _commission_or_404(election: Election, commission_id: int, parameter: str) -> Commission:
     try:
-        return (commissions if commissions is not None else Commission.objects).get(
-            election=election, pk=commission_id
-        )
+        return election.commissions.get(pk=commission_id)
     except Commission.DoesNotExist:
         raise _not_found(parameter, "commission", commission_id, election) from None
 
 
-def _station_or_404(election: Election, station_id: int) -> PollingStation:
+def _row_or_404(rows: QuerySet[Row], slug: str, row_id: int, parameter: str, kind: str) -> Row:
+    """The row with id `row_id` in election `slug`, in one query; on a miss, a 404 saying
+    whether the election or the row is unknown (a second query, off the hot path)."""
     try:
-        return selectors.stations_with_commission_path().get(election=election, pk=station_id)
-    except PollingStation.DoesNotExist:
-        raise _not_found("station_id", "polling station", station_id, election) from None
+        return rows.get(election__slug=slug, pk=row_id)
+    except ObjectDoesNotExist:
+        raise _not_found(parameter, kind, row_id, _election_or_404(slug)) from None
 
 
 @router.get("/elections", response=list[ElectionOut], summary="List elections")
@@ -113,10 +114,8 @@ def list_commissions(
 )
 def get_commission(request: HttpRequest, slug: str, commission_id: int) -> CommissionDetailOut:
     """One commission with its totals and the chain of commissions above it."""
-    election = _election_or_404(slug)
-    commission = _commission_or_404(
-        election, commission_id, "commission_id", selectors.commissions_with_ancestors()
-    )
+    commissions = selectors.commissions_with_ancestors()
+    commission = _row_or_404(commissions, slug, commission_id, "commission_id", "commission")
     return CommissionDetailOut.build(selectors.commission_path(commission))
 
 
@@ -153,6 +152,6 @@ def list_stations(request: HttpRequest, slug: str, filters: Query[StationFilter]
 )
 def get_station(request: HttpRequest, slug: str, station_id: int) -> StationDetailOut:
     """One polling station with the chain of commissions above it."""
-    election = _election_or_404(slug)
-    station = _station_or_404(election, station_id)
+    stations = selectors.stations_with_commission_path()
+    station = _row_or_404(stations, slug, station_id, "station_id", "polling station")
     return StationDetailOut.build(station, selectors.commission_path(station.commission))

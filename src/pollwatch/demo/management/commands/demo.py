@@ -23,8 +23,9 @@ class Command(BaseCommand):
             "--no-serve", action="store_true", help="set everything up, do not start the server"
         )
 
-    def handle(self, *args: Any, port: int, stations: int | None, no_serve: bool,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, port: int, stations: int | None, no_serve: bool, **options: Any
+    ) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         election = existing_demo_election()
         if election is None:
