@@ -115,7 +115,11 @@ class CommissionFilter(FilterSchema):
     )
     level: str | None = Field(None, description="Only commissions of this level (exact).")
     q: Annotated[str | None, FilterLookup(["name__icontains", "code__icontains"])] = Field(
-        None, description="Name or code contains this text (any case)."
+        None,
+        description=(
+            "Name or code contains this text, ignoring case (on SQLite, the case of Latin "
+            "letters only: SQLite's LIKE folds ASCII)."
+        ),
     )
 
     @field_validator("parent")
