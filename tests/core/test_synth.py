@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -248,6 +252,45 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     assert first == second
     for name in ("commissions.csv", "stations.csv", "results.csv"):
         assert first[name] != other[name], name
+
+
+# SHA-256 of the files for 200 stations, seed 1. If a change to the generator (or to NumPy's
+# distributions) alters them, that is a new generator: bump GENERATOR_VERSION, then update these.
+GOLDEN_SHA256 = {
+    "commissions.csv": "b66a9c96a2d1efa37516d3d68c0d7033a2a59e804b255669dbfc2aa845acdf65",
+    "stations.csv": "c4833e0aa8fe9098bf0c395b3fd1ec7e9b97c916a284a630f49a109109663887",
+    "results.csv": "48112eb1bcdc901f71a71894f92e97ddcc225bf7ecd2fbe07455c5dd6c1ae367",
+}
+_HASH_FILES = (
+    "import hashlib, pathlib, sys\n"
+    "from pollwatch.core.synth import SynthParams, generate, write_files\n"
+    "out = pathlib.Path(sys.argv[1])\n"
+    "for p in write_files(generate(SynthParams.build(stations=200, seed=1)), out):\n"
+    "    print(p.name, hashlib.sha256(p.read_bytes()).hexdigest())\n"
+)
+
+
+def test_a_seed_means_the_same_files_in_any_process(tmp_path: Path) -> None:
+    """Nothing depends on Python's per-process hash seed, and the output is pinned."""
+    digests = []
+    for hash_seed in ("1", "2"):
+        result = subprocess.run(
+            [sys.executable, "-c", _HASH_FILES, str(tmp_path / hash_seed)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            check=True,
+        )
+        digests.append(dict(line.split() for line in result.stdout.splitlines()))
+    assert digests[0] == digests[1]
+    in_process = {
+        name: hashlib.sha256(data).hexdigest()
+        for name, data in _written_bytes(
+            generate(SynthParams.build(stations=200, seed=1)), tmp_path / "here"
+        ).items()
+    }
+    assert in_process == digests[0]
+    assert {name: in_process[name] for name in GOLDEN_SHA256} == GOLDEN_SHA256
 
 
 def test_csv_files_parse_back_to_the_contract(tmp_path: Path) -> None:
