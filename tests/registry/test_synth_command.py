@@ -70,6 +70,13 @@ def test_refuses_impossible_sizes_and_writes_nothing(
     assert not out.exists()
 
 
+def test_refuses_xlsx_beyond_a_worksheets_rows(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(CommandError, match="XLSX"):
+        _synth("--stations", "1048576", "--format", "xlsx", "--out", str(out))
+    assert not out.exists()
+
+
 def test_refuses_non_empty_directory_unless_forced(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("keep me")
     with pytest.raises(CommandError, match="not empty"):
