@@ -43,7 +43,7 @@ TURNOUT_CONCENTRATION, YES_CONCENTRATION = 30.0, 50.0
 # Small shares: home voting (more in villages), spare ballots, ballots missing from the box,
 # ballots not subject to counting and invalid ballots.
 OUTSIDE_SHARE_URBAN, OUTSIDE_SHARE_RURAL = 0.01, 0.03
-RESERVE_SHARE = 0.01
+VOTERS_PER_SPARE_BALLOT = 100  # at most one spare ballot per hundred voters
 MISSING_SHARE = 0.0008
 NOT_COUNTED_SHARE = 0.0003
 INVALID_MEAN, INVALID_CONCENTRATION = 0.012, 200.0
@@ -81,7 +81,7 @@ def generate_protocols(structure: Structure, rng: np.random.Generator) -> Protoc
     yes_share = _beta_around(yes_mean, YES_CONCENTRATION, rng)
 
     registered = structure.registered
-    received = registered + rng.integers(0, registered // round(1 / RESERVE_SHARE) + 1)
+    received = registered + rng.integers(0, registered // VOTERS_PER_SPARE_BALLOT + 1)
     issued = rng.binomial(registered, turnout)
     outside = rng.binomial(issued, np.where(urban, OUTSIDE_SHARE_URBAN, OUTSIDE_SHARE_RURAL))
     in_boxes = issued - rng.binomial(issued, MISSING_SHARE)
