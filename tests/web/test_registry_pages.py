@@ -210,3 +210,21 @@ def test_pages_render_in_russian_and_kazakh(client: Client, small_election: Smal
     for language in ("ru", "kk"):
         html = client.get(f"/{language}/elections/{SLUG}/").content.decode()
         assert f'<html lang="{language}"' in html
+
+
+def test_not_found_page_is_the_site_page(client: Client, small_election: SmallElection) -> None:
+    html = client.get("/ru/elections/no-such-election/").content.decode()
+    assert '<html lang="ru"' in html
+    assert html.count("<h1") == 1
+    assert 'href="/ru/"' in html  # the way back, in the reader's language
+
+
+def test_home_and_overview_query_counts_do_not_grow_with_the_election(
+    client: Client, small_election: SmallElection, django_assert_max_num_queries: MaxQueries
+) -> None:
+    build_small_election("second-election")
+    with django_assert_max_num_queries(1):
+        client.get(reverse("home"))
+    # The election, then its top-level commissions; totals come from their counters.
+    with django_assert_max_num_queries(2):
+        client.get(reverse("election", args=[SLUG]))
