@@ -87,6 +87,8 @@ def test_station_page_without_coordinates_says_so(
 def test_search_matches_the_number_exactly(client: Client, small_election: SmallElection) -> None:
     url = reverse("station_search", args=[SLUG])
     both = client.get(url, {"number": " 101 "}).content.decode()
+    assert "2 polling stations have this number." in both
+    assert "Akmola Region › Kokshetau City" in both
     assert reverse("station", args=[SLUG, small_election.station_101.pk]) in both
     assert reverse("station", args=[SLUG, small_election.almaty_101.pk]) in both
     partial = client.get(url, {"number": "10"}).content.decode()
@@ -228,3 +230,11 @@ def test_home_and_overview_query_counts_do_not_grow_with_the_election(
     # The election, then its top-level commissions; totals come from their counters.
     with django_assert_max_num_queries(2):
         client.get(reverse("election", args=[SLUG]))
+
+
+def test_search_costs_two_queries(
+    client: Client, small_election: SmallElection, django_assert_max_num_queries: MaxQueries
+) -> None:
+    # The election, then the stations with their commission and its parent joined.
+    with django_assert_max_num_queries(2):
+        client.get(reverse("station_search", args=[SLUG]), {"number": "101"})

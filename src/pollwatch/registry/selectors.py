@@ -101,6 +101,6 @@ def stations_by_number(election: Election, number: str) -> list[PollingStation]:
     """Stations whose number is exactly `number`; numbers can repeat across regions."""
     return list(
         PollingStation.objects.filter(election=election, number=number)
-        .select_related("commission")
+        .select_related("commission__parent")
         .order_by("code")[:MAX_SEARCH_RESULTS]
     )
