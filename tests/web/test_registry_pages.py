@@ -129,7 +129,7 @@ def test_stations_are_paginated(client: Client, small_election: SmallElection) -
         PollingStation(
             election=commission.election,
             commission=commission,
-            code=f"0102{n:03}",
+            code=f"0102{99 - n:03}",  # codes in the reverse order of the numbers
             number=str(500 + n),
             registered_voters=10,
         )
@@ -138,9 +138,24 @@ def test_stations_are_paginated(client: Client, small_election: SmallElection) -
     url = reverse("commission", args=[SLUG, commission.pk])
     first, second = client.get(url).content.decode(), client.get(url, {"page": 2}).content.decode()
     assert "Page 1 of 2" in first and "Page 2 of 2" in second
-    # 101 stations by code: the fixture's 0102201 (number 201) comes last, alone on page 2.
-    assert ">201<" in second and ">201<" not in first
-    assert ">599<" in first and ">599<" not in second
+    # 101 stations in number order: 201, 500 … 598 on page 1, then 599 alone on page 2.
+    assert ">201<" in first and ">598<" in first
+    assert ">599<" in second and ">599<" not in first and ">201<" not in second
+
+
+def test_stations_are_listed_in_number_order(client: Client, small_election: SmallElection) -> None:
+    commission = small_election.almalinsky  # has stations 101 and 301
+    for number in ("1000", "9"):
+        PollingStation.objects.create(
+            election=commission.election,
+            commission=commission,
+            code=f"a-{number}",
+            number=number,
+            registered_voters=1,
+        )
+    html = client.get(reverse("commission", args=[SLUG, commission.pk])).content.decode()
+    positions = [html.index(f">{number}</a>") for number in ("9", "101", "301", "1000")]
+    assert positions == sorted(positions)
 
 
 def _deep_chain(small: SmallElection, levels: int) -> Commission:
