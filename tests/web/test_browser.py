@@ -9,6 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
+from pollwatch.registry.models import PollingStation
+from pollwatch.registry.views import STATIONS_PER_PAGE
 from tests.web.factories import SmallElection, build_small_election
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -178,3 +180,31 @@ def test_pages_have_one_h1_labelled_inputs_and_the_right_lang(
         assert page.evaluate(_UNLABELLED_INPUTS) == [], path
         assert page.locator("html").get_attribute("lang") == language, path
         assert page.locator("main").count() == 1, path
+
+
+def test_station_pages_turn_in_place(
+    page: Page, live_server: Any, small_election: SmallElection
+) -> None:
+    commission = small_election.burabay  # 1 station; 2 pages more make 3 pages
+    PollingStation.objects.bulk_create(
+        PollingStation(
+            election=commission.election,
+            commission=commission,
+            code=f"extra-{n:03}",
+            number=str(500 + n),
+            registered_voters=10,
+        )
+        for n in range(2 * STATIONS_PER_PAGE)
+    )
+    url = f"{live_server.url}/elections/{commission.election.slug}/commissions/{commission.pk}/"
+    page.goto(url)
+    expect(page.get_by_text("Page 1 of 3")).to_be_visible()
+    page.get_by_role("link", name="Next").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("Page 2 of 3")).to_be_visible()
+    expect(page.get_by_role("link", name="599", exact=True)).to_be_visible()
+    assert page.url == url  # swapped in place by htmx
+    # Keyboard users keep their place: focus is back on the link they used.
+    expect(page.get_by_role("link", name="Next")).to_be_focused()
+    page.get_by_role("link", name="Previous").click()
+    expect(page.get_by_text("Page 1 of 3")).to_be_visible()
