@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -57,3 +58,18 @@ def test_login_page_then_logout_by_post(client: Client, db: None) -> None:
 
     client.post("/logout/")
     assert "Signed in as" not in client.get("/").content.decode()
+
+
+def test_login_returns_to_the_page_it_came_from(
+    client: Client, small_election: SmallElection
+) -> None:
+    get_user_model().objects.create_user("observer1", password="a long passphrase 42")
+    page = client.get(f"/ru{PAGE}").content.decode()
+    match = re.search(r'href="(/ru/login/\?next=[^"]+)"', page)
+    assert match, "no login link back to this page"
+    next_url = unquote(match.group(1).split("next=", 1)[1])
+    credentials = {"username": "observer1", "password": "a long passphrase 42", "next": next_url}
+    response = client.post("/ru/login/", credentials)
+    assert response["Location"] == f"/ru{PAGE}"
+    # Signed in, the login page sends them on rather than asking again.
+    assert client.get("/ru/login/")["Location"] == "/ru/"
