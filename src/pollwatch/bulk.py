@@ -144,12 +144,13 @@ class Merge:
         )
         return cursor.rowcount
 
-    def count_absent(self, cursor: CursorWrapper) -> int:
-        """How many target rows in scope have a key that is not staged."""
-        cursor.execute(
-            f"SELECT COUNT(*) FROM {_q(self.target)} AS t WHERE {self._scope('t')} "
-            f"AND NOT EXISTS (SELECT 1 FROM {_q(self.source.name)} AS s "
-            f"WHERE s.{_q(self.key)} = t.{_q(self.key)})"
-        )
+    def count_in_scope(self, cursor: CursorWrapper) -> int:
+        """How many target rows the scope selects.
+
+        After insert_missing every staged key is in the target, so the rows the staging table
+        did not mention number count_in_scope() minus the staged rows: one index count, not
+        an anti-join over both tables.
+        """
+        cursor.execute(f"SELECT COUNT(*) FROM {_q(self.target)} AS t WHERE {self._scope('t')}")
         (count,) = cursor.fetchone()
         return int(count)

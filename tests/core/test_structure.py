@@ -342,3 +342,20 @@ def test_russia_2018_reference_file(shared_data: Path) -> None:
     plan = read_plan(load_preset("ru-2018"), shared_data / "russia" / "2018.csv.zip")
     assert len(plan.stations) == 97_699
     assert plan.registered_voters == 109_008_428
+
+
+def test_quick_and_per_cell_readers_agree_on_unusual_valid_values(tmp_path: Path) -> None:
+    # Rows with values only the per-cell reader accepts (decimal comma, ten-digit count) sit
+    # between plain rows; all must come out as the per-cell reader reads them.
+    stations = (
+        STATIONS.splitlines()[0]
+        + "\nS1, 1 ,T1, 0100 ,1 Main St,43.2,76.9\n"
+        + 'S2,2,T1,1000000000,,"43,5","76,25"\n'
+        + "S3,3,R2,7,,-0.0,180\n"
+    )
+    plan = native(tmp_path, stations=stations)
+    assert list(plan.stations.rows()) == [
+        ("S1", "1", "T1", 100, "1 Main St", 43.2, 76.9),
+        ("S2", "2", "T1", 1_000_000_000, "", 43.5, 76.25),
+        ("S3", "3", "R2", 7, "", -0.0, 180.0),
+    ]

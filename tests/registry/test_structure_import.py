@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,6 @@ def write(folder: Path, commissions: str = COMMISSIONS, stations: str = STATIONS
 
 def run(folder: Path, *extra: str, election: str = "kz-2026") -> str:
     """Run the command on folder's native files; returns what it printed."""
-    from io import StringIO
-
     out = StringIO()
     call_command(
         "import_structure",
@@ -184,7 +183,7 @@ def test_one_workbook_holding_both_sheets(election: Election, tmp_path: Path) ->
         "--preset=pollwatch",
         f"--stations={path}",
         "--no-progress",
-        stdout=__import__("io").StringIO(),
+        stdout=StringIO(),
     )
     assert snapshot()[1] == [
         ("S1", "1", "T1", 100, "1 Main St", 43.2, 76.9),
@@ -344,8 +343,6 @@ def test_command_line_prints_the_error_without_traceback_and_exits_1(
 
 @pytest.mark.slow
 def test_russia_2020_imports_as_three_levels(election: Election, shared_data: Path) -> None:
-    from io import StringIO
-
     arguments = [
         "import_structure",
         "--election=kz-2026",

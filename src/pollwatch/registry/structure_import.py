@@ -153,7 +153,7 @@ def _write_commissions(
         for depth in sorted({c.depth for c in plan.commissions})
     )
     updated = merge.update_changed(cursor)
-    absent = merge.count_absent(cursor)
+    absent = merge.count_in_scope(cursor) - len(plan.commissions)
     staged.drop(cursor)
     return created, updated, absent
 
@@ -197,7 +197,7 @@ def _write_stations(
     )
     updated = merge.update_changed(cursor)
     created = merge.insert_missing(cursor)
-    absent = merge.count_absent(cursor)
+    absent = merge.count_in_scope(cursor) - len(plan.stations)
     staged.drop(cursor)
     return created, updated, absent
 
