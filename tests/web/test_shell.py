@@ -73,3 +73,11 @@ def test_login_returns_to_the_page_it_came_from(
     assert response["Location"] == f"/ru{PAGE}"
     # Signed in, the login page sends them on rather than asking again.
     assert client.get("/ru/login/")["Location"] == "/ru/"
+
+
+def test_known_commission_levels_are_translated(
+    client: Client, small_election: SmallElection
+) -> None:
+    url = f"/elections/test-referendum/commissions/{small_election.kokshetau.pk}/"
+    assert "territorial commission" in client.get(url).content.decode()
+    assert "территориальная комиссия" in client.get(f"/ru{url}").content.decode()

@@ -48,10 +48,14 @@ def _entries(po: Path) -> list[Entry]:
 
 
 def _translations(entry: Entry) -> dict[str | tuple[str, int], str]:
+    """Keyed as gettext keys its catalogue: "context\x04msgid", and (msgid, n) for plurals."""
+    msgid = entry.fields["msgid"]
+    if "msgctxt" in entry.fields:
+        msgid = f"{entry.fields['msgctxt']}\x04{msgid}"
     if "msgid_plural" not in entry.fields:
-        return {entry.fields["msgid"]: entry.fields["msgstr"]}
+        return {msgid: entry.fields["msgstr"]}
     return {
-        (entry.fields["msgid"], int(key[7:-1])): value
+        (msgid, int(key[7:-1])): value
         for key, value in entry.fields.items()
         if key.startswith("msgstr[")
     }
