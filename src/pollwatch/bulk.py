@@ -51,20 +51,9 @@ class StagingTable:
         on_rows: Callable[[int], object] | None = None,
     ) -> None:
         """Stream `rows` (tuples in column order) into the table."""
-        if on_rows is not None:
-            rows = _counting(rows, on_rows)
-        names = ", ".join(_q(column) for column in self.columns)
+        copy_rows(cursor, self.name, list(self.columns), rows, on_rows)
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {_q(self.name)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
             cursor.execute(f"ANALYZE {_q(self.name)}")  # the planner's row estimate is 0 otherwise
-        else:
-            marks = ", ".join(["%s"] * len(self.columns))
-            # The driver's own cursor takes any iterable of rows: no list of a million tuples.
-            cursor.cursor.executemany(
-                f"INSERT INTO {_q(self.name)} ({names}) VALUES ({marks})", rows
-            )
 
     def index(self, cursor: CursorWrapper, column: str) -> None:
         """Index a key column; built after the load, which is faster than maintaining it."""
@@ -73,6 +62,30 @@ class StagingTable:
 
     def drop(self, cursor: CursorWrapper) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {_q(self.name)}")
+
+
+def copy_rows(
+    cursor: CursorWrapper,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    on_rows: Callable[[int], object] | None = None,
+) -> None:
+    """Stream `rows` (tuples in `columns` order) into `table`: COPY, or executemany on SQLite.
+
+    Any table will do, a staging table or, when nothing is there to merge with, the target.
+    """
+    if on_rows is not None:
+        rows = _counting(rows, on_rows)
+    names = ", ".join(_q(column) for column in columns)
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {_q(table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * len(columns))
+        # The driver's own cursor takes any iterable of rows: no list of a million tuples.
+        cursor.cursor.executemany(f"INSERT INTO {_q(table)} ({names}) VALUES ({marks})", rows)
 
 
 def _counting(

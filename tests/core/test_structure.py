@@ -359,3 +359,18 @@ def test_quick_and_per_cell_readers_agree_on_unusual_valid_values(tmp_path: Path
         ("S2", "2", "T1", 1_000_000_000, "", 43.5, 76.25),
         ("S3", "3", "R2", 7, "", -0.0, 180.0),
     ]
+
+
+def test_progress_counts_every_station_row(tmp_path: Path) -> None:
+    rows = "".join(f"X{i},{i},T1,1,,,\n" for i in range(25_000))
+    (tmp_path / "commissions.csv").write_text(COMMISSIONS, encoding="utf-8")
+    (tmp_path / "stations.csv").write_text(STATIONS + rows, encoding="utf-8")
+    counted: list[int] = []
+    read_plan(
+        load_preset("pollwatch"),
+        tmp_path / "stations.csv",
+        tmp_path / "commissions.csv",
+        on_rows=counted.append,
+    )
+    assert sum(counted) == 25_003
+    assert len(counted) == 3  # in steps, not row by row

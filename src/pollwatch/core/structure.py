@@ -529,6 +529,11 @@ def _report_progress(on_rows: OnRows | None, count: int) -> None:
         on_rows(PROGRESS_EVERY)
 
 
+def _finish_progress(on_rows: OnRows | None, count: int) -> None:
+    if on_rows is not None:
+        on_rows(count % PROGRESS_EVERY)
+
+
 # --- native shape --------------------------------------------------------------------------
 
 
@@ -686,6 +691,7 @@ def _read_native_stations(
         ):
             continue
         _append(columns, code, number, commission_code, voters, address, coordinates)
+    _finish_progress(on_rows, count)
     if count == 0:
         problems.add(reader.source, None, None, "expected at least one station, found none")
     return columns
@@ -834,6 +840,7 @@ def plan_flat(mapping: Mapping, stations: Table, on_rows: OnRows | None = None) 
         if not seen.add(code, row, "number"):
             continue
         _append(columns, code, number, commission_code, voters, address, coordinates)
+    _finish_progress(on_rows, count)
     if count == 0:
         problems.add(reader.source, None, None, "expected at least one station, found none")
     for commission in commissions.values():

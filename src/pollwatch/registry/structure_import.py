@@ -19,7 +19,7 @@ import numpy as np
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 
-from pollwatch.bulk import Merge, StagingTable
+from pollwatch.bulk import Merge, StagingTable, copy_rows
 from pollwatch.core.structure import (
     OnRows,
     StructurePlan,
@@ -162,6 +162,10 @@ def _write_stations(
     cursor: CursorWrapper, election_id: int, plan: StructurePlan, on_rows: OnRows | None
 ) -> tuple[int, int, int]:
     """(created, updated, not in file)."""
+    table = PollingStation._meta.db_table
+    cursor.execute(f"SELECT 1 FROM {table} WHERE election_id = %s LIMIT 1", [election_id])
+    if cursor.fetchone() is None:
+        return _create_stations(cursor, election_id, plan, on_rows), 0, 0
     staged = StagingTable(
         "pollwatch_staged_stations",
         {
@@ -178,7 +182,7 @@ def _write_stations(
     staged.load(cursor, plan.stations.rows(), on_rows)
     staged.index(cursor, "code")
     merge = Merge(
-        target=PollingStation._meta.db_table,
+        target=table,
         source=staged,
         scope={"election_id": election_id},
         key="code",
@@ -200,6 +204,24 @@ def _write_stations(
     absent = merge.count_in_scope(cursor) - len(plan.stations)
     staged.drop(cursor)
     return created, updated, absent
+
+
+def _create_stations(
+    cursor: CursorWrapper, election_id: int, plan: StructurePlan, on_rows: OnRows | None
+) -> int:
+    """The first import: nothing to merge with, so the rows go straight into the table."""
+    cursor.execute(
+        f"SELECT code, id FROM {Commission._meta.db_table} WHERE election_id = %s", [election_id]
+    )
+    commission_ids = dict(cursor.fetchall())
+    rows = (
+        (election_id, code, number, commission_ids[commission], voters, address, lat, lon)
+        for code, number, commission, voters, address, lat, lon in plan.stations.rows()
+    )
+    columns = ["election_id", "code", "number", "commission_id", "registered_voters"]
+    columns += ["address", "latitude", "longitude"]
+    copy_rows(cursor, PollingStation._meta.db_table, columns, rows, on_rows)
+    return len(plan.stations)
 
 
 def recompute_totals(cursor: CursorWrapper, election_id: int) -> int:
