@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from django.db import connection, transaction
@@ -32,6 +33,12 @@ from pollwatch.registry.models import Commission, Election, PollingStation
 OnStage = Callable[[str], None]
 
 
+class _Counts(NamedTuple):
+    created: int
+    updated: int
+    absent: int  # rows of the election whose code the file does not mention
+
+
 @dataclass(frozen=True)
 class ImportReport:
     commissions_created: int
@@ -46,15 +53,6 @@ class ImportReport:
     levels: list[str]
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return bool(
-            self.commissions_created
-            or self.commissions_updated
-            or self.stations_created
-            or self.stations_updated
-        )
 
 
 def read_structure(
@@ -71,9 +69,12 @@ def read_structure(
 
     Raises InputError naming the file, row and column of every problem.
     """
-    if (preset is None) == (mapping_file is None):
+    if preset is not None and mapping_file is None:
+        mapping = load_preset(preset)
+    elif mapping_file is not None and preset is None:
+        mapping = load_mapping(mapping_file)
+    else:
         raise ValueError("give exactly one of preset and mapping_file")
-    mapping = load_preset(preset) if preset is not None else load_mapping(Path(str(mapping_file)))
     return read_plan(
         mapping,
         stations,
@@ -96,7 +97,8 @@ def import_structure(
     stage = on_stage or (lambda _: None)
     with transaction.atomic(), connection.cursor() as cursor:
         # Two imports into one election at once would race on the same codes: serialise them.
-        Election.objects.select_for_update().filter(pk=election.pk).exists()
+        # NO KEY: rows elsewhere that merely refer to the election are not held up meanwhile.
+        Election.objects.select_for_update(no_key=True).filter(pk=election.pk).exists()
         stage("commissions")
         commissions = _write_commissions(cursor, election.pk, plan)
         stage("stations")
@@ -104,14 +106,14 @@ def import_structure(
         stage("totals")
         recompute_totals(cursor, election.pk)
         report = ImportReport(
-            commissions_created=commissions[0],
-            commissions_updated=commissions[1],
-            commissions_unchanged=len(plan.commissions) - commissions[0] - commissions[1],
-            commissions_not_in_file=commissions[2],
-            stations_created=stations[0],
-            stations_updated=stations[1],
-            stations_unchanged=len(plan.stations) - stations[0] - stations[1],
-            stations_not_in_file=stations[2],
+            commissions_created=commissions.created,
+            commissions_updated=commissions.updated,
+            commissions_unchanged=len(plan.commissions) - commissions.created - commissions.updated,
+            commissions_not_in_file=commissions.absent,
+            stations_created=stations.created,
+            stations_updated=stations.updated,
+            stations_unchanged=len(plan.stations) - stations.created - stations.updated,
+            stations_not_in_file=stations.absent,
             registered_voters=plan.registered_voters,
             levels=plan.levels(),
             warnings=list(plan.warnings),
@@ -122,10 +124,7 @@ def import_structure(
     return report
 
 
-def _write_commissions(
-    cursor: CursorWrapper, election_id: int, plan: StructurePlan
-) -> tuple[int, int, int]:
-    """(created, updated, not in file)."""
+def _write_commissions(cursor: CursorWrapper, election_id: int, plan: StructurePlan) -> _Counts:
     staged = StagingTable(
         "pollwatch_staged_commissions",
         {"code": "text", "name": "text", "level": "text", "parent_code": "text", "depth": "int"},
@@ -155,17 +154,16 @@ def _write_commissions(
     updated = merge.update_changed(cursor)
     absent = merge.count_in_scope(cursor) - len(plan.commissions)
     staged.drop(cursor)
-    return created, updated, absent
+    return _Counts(created, updated, absent)
 
 
 def _write_stations(
     cursor: CursorWrapper, election_id: int, plan: StructurePlan, on_rows: OnRows | None
-) -> tuple[int, int, int]:
-    """(created, updated, not in file)."""
+) -> _Counts:
     table = PollingStation._meta.db_table
     cursor.execute(f"SELECT 1 FROM {table} WHERE election_id = %s LIMIT 1", [election_id])
     if cursor.fetchone() is None:
-        return _create_stations(cursor, election_id, plan, on_rows), 0, 0
+        return _Counts(_create_stations(cursor, election_id, plan, on_rows), 0, 0)
     staged = StagingTable(
         "pollwatch_staged_stations",
         {
@@ -203,7 +201,7 @@ def _write_stations(
     created = merge.insert_missing(cursor)
     absent = merge.count_in_scope(cursor) - len(plan.stations)
     staged.drop(cursor)
-    return created, updated, absent
+    return _Counts(created, updated, absent)
 
 
 def _create_stations(
