@@ -1,0 +1,168 @@
+"""C2SP tlog-cosignature, Ed25519 cosignature/v1: a witness's timestamped signature on a
+checkpoint, as a note signature of type 0x04.
+
+    signed message = "cosignature/v1\\n" || "time " || <timestamp, decimal> || "\\n"
+                     || <checkpoint note text, final newline included>
+    signature      = uint64 big-endian timestamp || 64-byte Ed25519 signature
+    key ID         = SHA-256(<name> || "\\n" || 0x04 || 32-byte public key)[:4]
+
+Ed25519 is ruled by `pollwatch.core.tlog.ed25519`. A cosignature's timestamp must not exceed
+2^63-1; whether to refuse timestamps in the future is the caller's choice (`max_timestamp`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+
+from pollwatch.core.tlog import ed25519
+from pollwatch.core.tlog.checkpoint import parse_checkpoint
+from pollwatch.core.tlog.errors import CheckpointError, KeyFormatError, NoteError
+from pollwatch.core.tlog.note import (
+    SIG_COSIGNATURE_V1,
+    NoteSignature,
+    decode_signer_key,
+    decode_verifier_key,
+    format_signer_key,
+    format_verifier_key,
+    is_valid_key_name,
+    key_id,
+    parse_note,
+    sign_note,
+)
+
+HEADER = "cosignature/v1"
+MAX_TIMESTAMP = (1 << 63) - 1
+SIGNATURE_SIZE = 8 + ed25519.SIGNATURE_SIZE
+
+
+def cosignature_message(checkpoint_text: str, timestamp: int) -> bytes:
+    """The signed message of C2SP tlog-cosignature §Ed25519 signed message. The text must be a
+    well-formed checkpoint (C2SP tlog-checkpoint)."""
+    if not 0 <= timestamp <= MAX_TIMESTAMP:
+        raise NoteError(f"cosignature timestamp {timestamp} is outside 0..2^63-1")
+    try:
+        parse_checkpoint(checkpoint_text)
+    except CheckpointError as error:
+        raise NoteError(f"cosigned text is not a checkpoint: {error}") from None
+    return f"{HEADER}\ntime {timestamp}\n{checkpoint_text}".encode()
+
+
+def cosignature_timestamp(signature: NoteSignature | bytes) -> int:
+    """The timestamp a cosignature/v1 signature carries (the bytes after the key ID)."""
+    raw = signature.signature if isinstance(signature, NoteSignature) else signature
+    if len(raw) != SIGNATURE_SIZE:
+        raise NoteError(f"cosignature is {len(raw)} bytes, expected {SIGNATURE_SIZE}")
+    return int.from_bytes(raw[:8], "big")
+
+
+class CosignatureVerifier:
+    """A witness's Ed25519 cosignature/v1 key (C2SP tlog-cosignature), usable as a note
+    `Verifier`: it verifies the signature over the cosignature message built from the note
+    text it is given. With `max_timestamp`, later timestamps are refused."""
+
+    def __init__(self, name: str, public_key: bytes, max_timestamp: int | None = None) -> None:
+        if not is_valid_key_name(name):
+            raise KeyFormatError(f"invalid key name {name!r}")
+        self._key: Ed25519PublicKey = ed25519.load_public_key(public_key)
+        self.public_key = public_key
+        self._name = name
+        self._key_id = key_id(name, SIG_COSIGNATURE_V1, public_key)
+        self.max_timestamp = max_timestamp
+
+    @classmethod
+    def from_key_string(cls, vkey: str, max_timestamp: int | None = None) -> CosignatureVerifier:
+        """From a verifier key `<name>+<key ID>+base64(0x04 || public key)` (C2SP
+        tlog-cosignature: Ed25519 cosigner keys as vkeys with signature type 0x04)."""
+        decoded = decode_verifier_key(vkey)
+        if decoded.signature_type != SIG_COSIGNATURE_V1:
+            raise KeyFormatError(
+                f"witness key has signature type 0x{decoded.signature_type:02x}, "
+                "expected 0x04 (cosignature/v1)"
+            )
+        return cls(decoded.name, decoded.public_key, max_timestamp)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def key_id(self) -> int:
+        return self._key_id
+
+    def key_string(self) -> str:
+        return format_verifier_key(self.name, SIG_COSIGNATURE_V1, self.public_key)
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        if len(signature) != SIGNATURE_SIZE:
+            return False
+        timestamp = int.from_bytes(signature[:8], "big")
+        if timestamp > MAX_TIMESTAMP:
+            return False
+        if self.max_timestamp is not None and timestamp > self.max_timestamp:
+            return False
+        try:
+            signed = cosignature_message(message.decode("utf-8"), timestamp)
+        except (NoteError, UnicodeDecodeError):
+            return False
+        return ed25519.verify(self._key, signed, signature[8:])
+
+
+class CosignatureSigner:
+    """A witness's Ed25519 cosignature/v1 signing key, usable as a note `Signer`; the
+    timestamp comes from `clock` (POSIX seconds)."""
+
+    def __init__(
+        self, name: str, seed: bytes, clock: Callable[[], int] = lambda: int(time.time())
+    ) -> None:
+        if not is_valid_key_name(name):
+            raise KeyFormatError(f"invalid key name {name!r}")
+        self._private: Ed25519PrivateKey = ed25519.private_key_from_seed(seed)
+        self._seed = seed
+        self.public_key = ed25519.public_key_bytes(self._private)
+        self._name = name
+        self._key_id = key_id(name, SIG_COSIGNATURE_V1, self.public_key)
+        self.clock = clock
+
+    @classmethod
+    def from_key_string(
+        cls, skey: str, clock: Callable[[], int] = lambda: int(time.time())
+    ) -> CosignatureSigner:
+        """From `PRIVATE+KEY+<name>+<key ID>+base64(0x04 || seed)`."""
+        decoded = decode_signer_key(skey, SIG_COSIGNATURE_V1)
+        return cls(decoded.name, decoded.seed, clock)
+
+    @classmethod
+    def generate(cls, name: str) -> CosignatureSigner:
+        return cls(name, Ed25519PrivateKey.generate().private_bytes_raw())
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def key_id(self) -> int:
+        return self._key_id
+
+    def key_string(self) -> str:
+        return format_signer_key(self.name, SIG_COSIGNATURE_V1, self._seed)
+
+    def verifier(self) -> CosignatureVerifier:
+        return CosignatureVerifier(self.name, self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        timestamp = self.clock()
+        signed = cosignature_message(message.decode("utf-8"), timestamp)
+        return timestamp.to_bytes(8, "big") + self._private.sign(signed)
+
+
+def cosign(signed_checkpoint: bytes, witness: CosignatureSigner) -> bytes:
+    """Add `witness`'s cosignature/v1 line to a signed checkpoint, keeping its signatures
+    (C2SP tlog-cosignature §Format). The caller has verified the checkpoint first."""
+    note = parse_note(signed_checkpoint)
+    return sign_note(note.text, [witness], note.signatures)
