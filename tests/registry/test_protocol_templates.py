@@ -103,13 +103,12 @@ def test_spec_of_validates_what_the_admin_edited(tmp_path: Path) -> None:
         spec_of(row)
 
 
-def test_spec_of_needs_the_kind_from_the_source(tmp_path: Path) -> None:
+def test_spec_of_keeps_the_kind_and_refuses_a_bad_one(tmp_path: Path) -> None:
     row = load_template(write(tmp_path, "tiny.toml", TINY))
-    row.source = ""
-    with pytest.raises(TemplateError, match=r"tiny.*field 'kind' is missing"):
-        spec_of(row)
-    row.source = "kind = ["
-    with pytest.raises(TemplateError, match=r"TOML source is not valid"):
+    assert row.kind == "referendum"
+    assert spec_of(row).kind == "referendum"
+    row.kind = "plebiscite"
+    with pytest.raises(TemplateError, match=r"tiny.*database.*'kind' is 'plebiscite'"):
         spec_of(row)
 
 

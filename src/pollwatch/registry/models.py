@@ -11,6 +11,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+class ElectionKind(models.TextChoices):
+    ELECTION = "election", _("Election")
+    REFERENDUM = "referendum", _("Referendum")
+
+
 class ProtocolTemplate(models.Model):
     """The lines of a count protocol in the law's order, and its control relations.
 
@@ -20,6 +25,7 @@ class ProtocolTemplate(models.Model):
 
     key = models.SlugField(_("key"), max_length=100, unique=True)
     name = models.CharField(_("name"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=20, choices=ElectionKind.choices)
     # [{"key": str, "number": str, "label": {lang: str}, "option": bool}]
     lines = models.JSONField(_("lines"))
     # [{"expression": str, "severity": "error"|"warning", "description": {lang: str}}]
@@ -35,13 +41,11 @@ class ProtocolTemplate(models.Model):
 
 
 class Election(models.Model):
-    class Kind(models.TextChoices):
-        ELECTION = "election", _("Election")
-        REFERENDUM = "referendum", _("Referendum")
+    Kind = ElectionKind
 
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     name = models.CharField(_("name"), max_length=300)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=ElectionKind.choices)
     date = models.DateField(_("election day"))
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     # Language codes in which the election's documents are written, e.g. ["kk", "ru"].

@@ -7,7 +7,6 @@ relations as JSON, and the TOML it came from.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -91,22 +90,11 @@ def spec_of(template: ProtocolTemplate) -> ProtocolTemplateSpec:
     data = {
         "key": template.key,
         "name": template.name,
-        "kind": _declared_kind(template, source_name),
+        "kind": template.kind,
         "lines": template.lines,
         "relations": template.relations,
     }
     return template_from_data(data, source_name)
-
-
-def _declared_kind(template: ProtocolTemplate, source_name: str) -> object:
-    # The row has no column for the kind; the TOML it was loaded from declares it.
-    try:
-        return tomllib.loads(template.source).get("kind")
-    except tomllib.TOMLDecodeError as err:
-        raise TemplateError(
-            _("%(source)s: its TOML source is not valid (%(error)s); expected the kind there")
-            % {"source": source_name, "error": err}
-        ) from None
 
 
 def _save(spec: ProtocolTemplateSpec, source: str) -> ProtocolTemplate:
@@ -114,6 +102,7 @@ def _save(spec: ProtocolTemplateSpec, source: str) -> ProtocolTemplate:
         key=spec.key,
         defaults={
             "name": spec.name,
+            "kind": spec.kind,
             "lines": spec.lines_data(),
             "relations": spec.relations_data(),
             "source": source,
