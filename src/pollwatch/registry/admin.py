@@ -11,7 +11,7 @@ from pollwatch.registry.models import (
 
 @admin.register(ProtocolTemplate)
 class ProtocolTemplateAdmin(admin.ModelAdmin):
-    list_display = ["key", "name"]
+    list_display = ["key", "name", "kind"]
     search_fields = ["key", "name"]
 
 
