@@ -361,3 +361,42 @@ def test_russia_2020_imports_as_three_levels(election: Election, shared_data: Pa
     out = StringIO()
     call_command(*arguments, stdout=out)
     assert "Stations: 0 created, 0 updated, 96765 unchanged." in out.getvalue()
+
+
+def test_own_mapping_file_for_a_flat_table(election: Election, tmp_path: Path) -> None:
+    mapping = tmp_path / "districts.toml"
+    mapping.write_text(
+        "[[levels]]\nlevel = 'oblast'\nname = 'Oblast'\n"
+        "[[levels]]\nlevel = 'district'\nname = 'District'\n"
+        "[stations.columns]\n"
+        "number = { column = 'Station', pattern = 'No\\. *(\\d+)' }\n"
+        "registered_voters = 'Voters'\naddress = 'Where'\n",
+        encoding="utf-8",
+    )
+    table = tmp_path / "stations.csv"
+    table.write_text(
+        "Oblast,District,Station,Voters,Where\n"
+        "Almaty,Medeu,No. 1,900,School 5\n"
+        "Almaty,Medeu,No. 2,800,\n"
+        "Almaty,Bostandyk,No.1,700,Library\n",
+        encoding="utf-8",
+    )
+    arguments = [
+        "import_structure", "--election=kz-2026", f"--mapping={mapping}",
+        f"--stations={table}", "--no-progress",
+    ]  # fmt: skip
+    call_command(*arguments, stdout=StringIO())
+    commissions, stations = snapshot()
+    assert commissions == [
+        ("Almaty", "Almaty", "oblast", 0, None, 3, 2400),
+        ("Almaty/Bostandyk", "Bostandyk", "district", 1, "Almaty", 1, 700),
+        ("Almaty/Medeu", "Medeu", "district", 1, "Almaty", 2, 1700),
+    ]
+    assert [s[:5] for s in stations] == [
+        ("Almaty/Bostandyk/1", "1", "Almaty/Bostandyk", 700, "Library"),
+        ("Almaty/Medeu/1", "1", "Almaty/Medeu", 900, "School 5"),
+        ("Almaty/Medeu/2", "2", "Almaty/Medeu", 800, ""),
+    ]
+    out = StringIO()
+    call_command(*arguments, stdout=out)
+    assert "Stations: 0 created, 0 updated, 3 unchanged." in out.getvalue()
