@@ -235,8 +235,9 @@ def recompute_totals(cursor: CursorWrapper, election_id: int) -> int:
         return 0
     table = np.array([[-1 if v is None else v for v in row] for row in rows], dtype=np.int64)
     ids, parent_ids, old_depth, old_count, old_voters = table.T
-    position = {int(pk): i for i, pk in enumerate(ids)}
-    parent = np.array([position.get(int(pk), -1) for pk in parent_ids], dtype=np.int64)
+    # Positions of the parents in `ids` (sorted by the query); -1 at the top.
+    parent = np.searchsorted(ids, parent_ids).clip(max=len(ids) - 1)
+    parent[ids[parent] != parent_ids] = -1
 
     # Depth by pointer jumping: one vectorised step per level of the hierarchy.
     depth = np.zeros(len(ids), dtype=np.int64)
