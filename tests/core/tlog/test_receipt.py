@@ -10,11 +10,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pollwatch.core.tlog import MemoryTree, ReceiptError, leaf_hash
+from pollwatch.core.tlog import MemoryTree, ReceiptError, TlogError, leaf_hash
 from pollwatch.core.tlog.checkpoint import Checkpoint, sign_checkpoint
 from pollwatch.core.tlog.cosignature import CosignatureSigner, cosign
 from pollwatch.core.tlog.note import Ed25519Signer
-from pollwatch.core.tlog.receipt import Receipt, parse_receipt, verify_receipt
+from pollwatch.core.tlog.receipt import (
+    Receipt,
+    parse_receipt,
+    receipt_from_tiles,
+    verify_receipt,
+)
+from pollwatch.core.tlog.tiles import integrate
 
 LOG = Ed25519Signer("pollwatch.example/log/kz-2026", bytes(32))
 WITNESSES = [
@@ -171,3 +177,39 @@ def test_forged_receipts_are_rejected() -> None:
     receipt = Receipt(42, tuple(TREE.inclusion_proof(42)), relabelled).encode()
     with pytest.raises(ReceiptError, match="invalid signature by known key witness0"):
         verify_receipt(receipt, leaf, log, witnesses=W_KEYS)
+
+
+def test_receipt_from_tiles_equals_the_in_memory_one() -> None:
+    tiles: dict[tuple[int, int], bytes] = {}
+
+    def read_tile(level: int, index: int, width: int) -> bytes:
+        return tiles[(level, index)][: width * 32]
+
+    result = integrate(0, read_tile, TREE.levels[0])
+    for tile in result.tiles:
+        tiles[(tile.level, tile.index)] = tile.hashes
+    assert result.root == CHECKPOINT.root_hash
+    signed = signed_checkpoint()
+    for index in (0, 255, 256, 299):
+        receipt = receipt_from_tiles(index, signed, read_tile)
+        assert receipt.encode() == receipt_for(index)
+        verify_receipt(receipt.encode(), TREE.levels[0][index], LOG.verifier(), witnesses=W_KEYS)
+
+
+GOOD = receipt_for(42)
+
+
+def test_every_flipped_bit_in_a_receipt_fails() -> None:
+    # With every witness required, no bit of a receipt without extra data is unchecked.
+    leaf, log = TREE.levels[0][42], LOG.verifier()
+    verify_receipt(GOOD, leaf, log, witnesses=W_KEYS, quorum=3)
+    accepted = []
+    for bit in range(len(GOOD) * 8):
+        data = bytearray(GOOD)
+        data[bit // 8] ^= 1 << (bit % 8)
+        try:
+            verify_receipt(bytes(data), leaf, log, witnesses=W_KEYS, quorum=3)
+        except TlogError:
+            continue
+        accepted.append(bit)
+    assert accepted == []

@@ -54,7 +54,8 @@ def cosignature_message(checkpoint_text: str, timestamp: int) -> bytes:
 
 
 def cosignature_timestamp(signature: NoteSignature | bytes) -> int:
-    """The timestamp a cosignature/v1 signature carries (the bytes after the key ID)."""
+    """The timestamp a cosignature/v1 signature carries (the bytes after the key ID): the
+    `timestamped_signature.timestamp` of C2SP tlog-cosignature §Format."""
     raw = signature.signature if isinstance(signature, NoteSignature) else signature
     if len(raw) != SIGNATURE_SIZE:
         raise NoteError(f"cosignature is {len(raw)} bytes, expected {SIGNATURE_SIZE}")
@@ -96,9 +97,12 @@ class CosignatureVerifier:
         return self._key_id
 
     def key_string(self) -> str:
+        """This key as a type-0x04 verifier key string (C2SP tlog-cosignature §Format)."""
         return format_verifier_key(self.name, SIG_COSIGNATURE_V1, self.public_key)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
+        """Check a timestamped_signature over the cosignature/v1 message built from the note
+        text `message` (C2SP tlog-cosignature §Ed25519 signed message)."""
         if len(signature) != SIGNATURE_SIZE:
             return False
         timestamp = int.from_bytes(signature[:8], "big")
@@ -133,12 +137,14 @@ class CosignatureSigner:
     def from_key_string(
         cls, skey: str, clock: Callable[[], int] = lambda: int(time.time())
     ) -> CosignatureSigner:
-        """From `PRIVATE+KEY+<name>+<key ID>+base64(0x04 || seed)`."""
+        """From `PRIVATE+KEY+<name>+<key ID>+base64(0x04 || seed)` (the Go sumdb/note signer
+        key layout with signature type 0x04, as transparency-dev/formats reads it)."""
         decoded = decode_signer_key(skey, SIG_COSIGNATURE_V1)
         return cls(decoded.name, decoded.seed, clock)
 
     @classmethod
     def generate(cls, name: str) -> CosignatureSigner:
+        """A new random witness key."""
         return cls(name, Ed25519PrivateKey.generate().private_bytes_raw())
 
     @property
@@ -150,12 +156,16 @@ class CosignatureSigner:
         return self._key_id
 
     def key_string(self) -> str:
+        """The secret `PRIVATE+KEY+...` string; keep it out of logs."""
         return format_signer_key(self.name, SIG_COSIGNATURE_V1, self._seed)
 
     def verifier(self) -> CosignatureVerifier:
+        """The matching witness verifier key."""
         return CosignatureVerifier(self.name, self.public_key)
 
     def sign(self, message: bytes) -> bytes:
+        """timestamp || Ed25519(cosignature/v1 message) for the checkpoint note text `message`
+        (C2SP tlog-cosignature §Format, §Ed25519 signed message)."""
         timestamp = self.clock()
         signed = cosignature_message(message.decode("utf-8"), timestamp)
         return timestamp.to_bytes(8, "big") + self._private.sign(signed)

@@ -111,7 +111,8 @@ def check_public_key(raw: bytes) -> None:
 
 
 def load_public_key(raw: bytes) -> Ed25519PublicKey:
-    """A `cryptography` public key from 32 raw bytes that pass `check_public_key`."""
+    """A `cryptography` public key from 32 raw bytes (RFC 8032 §5.1.5 encoding) that pass
+    `check_public_key`."""
     check_public_key(raw)
     return Ed25519PublicKey.from_public_bytes(raw)
 

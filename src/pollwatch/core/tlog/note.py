@@ -83,6 +83,7 @@ def b64decode_strict(text: str, what: str, error: type[ValueError] = NoteError) 
 
 
 def b64encode(raw: bytes) -> str:
+    """Standard padded base64 (RFC 4648 §4), the encoding of every C2SP text format."""
     return base64.b64encode(raw).decode("ascii")
 
 
@@ -100,6 +101,8 @@ class Verifier(Protocol):
 
 
 class Signer(Protocol):
+    """A signing key: its name, key ID, and the signature (without key ID) of a note text."""
+
     @property
     def name(self) -> str: ...
 
@@ -212,6 +215,8 @@ class Ed25519Verifier:
 
     @classmethod
     def from_key_string(cls, vkey: str) -> Ed25519Verifier:
+        """From a verifier key `<name>+<key ID>+base64(0x01 || public key)` (C2SP signed-note,
+        Go sumdb/note NewVerifier); the key must pass `ed25519.check_public_key`."""
         decoded = decode_verifier_key(vkey)
         if decoded.signature_type != SIG_ED25519:
             raise KeyFormatError(
@@ -229,9 +234,12 @@ class Ed25519Verifier:
         return self._key_id
 
     def key_string(self) -> str:
+        """This key as a verifier key string (C2SP signed-note)."""
         return format_verifier_key(self.name, SIG_ED25519, self.public_key)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
+        """Ed25519 over the note text (C2SP signed-note §Ed25519 signatures), by the rule of
+        `pollwatch.core.tlog.ed25519`."""
         return ed25519.verify(self._key, message, signature)
 
 
@@ -250,11 +258,13 @@ class Ed25519Signer:
 
     @classmethod
     def from_key_string(cls, skey: str) -> Ed25519Signer:
+        """From `PRIVATE+KEY+<name>+<key ID>+base64(0x01 || seed)` (Go sumdb/note NewSigner)."""
         decoded = decode_signer_key(skey, SIG_ED25519)
         return cls(decoded.name, decoded.seed)
 
     @classmethod
     def generate(cls, name: str) -> Ed25519Signer:
+        """A new random key (Go sumdb/note GenerateKey)."""
         return cls(name, Ed25519PrivateKey.generate().private_bytes_raw())
 
     @property
@@ -266,13 +276,16 @@ class Ed25519Signer:
         return self._key_id
 
     def key_string(self) -> str:
-        """The secret `PRIVATE+KEY+...` string; keep it out of logs."""
+        """The secret `PRIVATE+KEY+...` string (Go sumdb/note); keep it out of logs."""
         return format_signer_key(self.name, SIG_ED25519, self._seed)
 
     def verifier(self) -> Ed25519Verifier:
+        """The matching verifier key."""
         return Ed25519Verifier(self.name, self.public_key)
 
     def sign(self, message: bytes) -> bytes:
+        """RFC 8032 Ed25519 signature of the note text (C2SP signed-note §Ed25519
+        signatures)."""
         return self._private.sign(message)
 
 
@@ -286,6 +299,7 @@ class NoteSignature:
 
     @property
     def line(self) -> str:
+        """`— <name> base64(key ID || signature)` and a newline (C2SP signed-note §Format)."""
         raw = self.key_id.to_bytes(4, "big") + self.signature
         return f"{SIGNATURE_PREFIX}{self.name} {b64encode(raw)}\n"
 
@@ -394,6 +408,7 @@ class OpenedNote:
     unverified: tuple[NoteSignature, ...]
 
     def signed_by(self, verifier: Verifier) -> bool:
+        """Whether `verifier`'s key is among the verified signatures."""
         return any((s.name, s.key_id) == (verifier.name, verifier.key_id) for s in self.verified)
 
 

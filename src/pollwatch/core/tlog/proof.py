@@ -108,10 +108,12 @@ class MemoryTree:
 
     @property
     def size(self) -> int:
+        """Number of leaves."""
         return len(self.levels[0])
 
     def subtree(self, height: int, index: int) -> bytes:
-        """The complete subtree hash at (height, index); it must lie inside the tree."""
+        """MTH of the complete subtree at (height, index) (RFC 9162 §2.1.1); it must lie
+        inside the tree."""
         if height >= len(self.levels) or index >= len(self.levels[height]):
             raise ProofError(f"no complete subtree of height {height} at index {index}")
         return self.levels[height][index]

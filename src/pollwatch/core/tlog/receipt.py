@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pollwatch.core.tlog.checkpoint import Checkpoint, open_checkpoint
+from pollwatch.core.tlog.checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from pollwatch.core.tlog.errors import ReceiptError, TlogError
 from pollwatch.core.tlog.hashing import HASH_SIZE
 from pollwatch.core.tlog.note import (
@@ -27,7 +27,9 @@ from pollwatch.core.tlog.note import (
     Verifier,
     b64decode_strict,
     b64encode,
+    parse_note,
 )
+from pollwatch.core.tlog.tiles import ReadTile, inclusion_proof_from_tiles
 from pollwatch.core.tlog.verify import verify_inclusion
 
 HEADER = "c2sp.org/tlog-proof@v1"
@@ -61,6 +63,17 @@ class Receipt:
         lines.append(f"index {self.index}")
         lines.extend(b64encode(h) for h in self.proof)
         return ("".join(line + "\n" for line in lines) + "\n").encode() + self.checkpoint
+
+
+def receipt_from_tiles(
+    index: int, signed_checkpoint: bytes, read_tile: ReadTile, extra: bytes | None = None
+) -> Receipt:
+    """The receipt the server hands out for entry `index` (C2SP tlog-proof): the inclusion
+    proof in the tree of `signed_checkpoint` (RFC 9162 §2.1.3.1), read from the log's tiles
+    (C2SP tlog-tiles). The checkpoint is the log's own and is not re-verified here."""
+    checkpoint = parse_checkpoint(parse_note(signed_checkpoint).text)
+    proof = inclusion_proof_from_tiles(read_tile, index, checkpoint.size)
+    return Receipt(index, tuple(proof), signed_checkpoint, extra)
 
 
 def parse_receipt(data: bytes) -> Receipt:

@@ -112,7 +112,8 @@ def tile_width(level: int, index: int, tree_size: int) -> int:
 
 
 def tile_root(hashes: bytes) -> bytes:
-    """MTH of a full tile's 256 hashes: the hash it contributes to the level above."""
+    """MTH of a full tile's 256 hashes: the hash it contributes to the level above (C2SP
+    tlog-tiles §Merkle Tree; RFC 9162 §2.1.1)."""
     if len(hashes) != FULL_TILE_BYTES:
         raise TileError(f"a full tile is {FULL_TILE_BYTES} bytes, got {len(hashes)}")
     sha256 = hashlib.sha256
@@ -134,10 +135,12 @@ class Tile:
 
     @property
     def width(self) -> int:
+        """Hashes in the tile: 256 if full, 1..255 if partial."""
         return len(self.hashes) // HASH_SIZE
 
     @property
     def path(self) -> str:
+        """Where the tile is served (C2SP tlog-tiles §Merkle Tree)."""
         return tile_path(self.level, self.index, self.width)
 
 
@@ -156,6 +159,7 @@ class TileReader:
         self._cache: dict[tuple[int, int], bytes] = {}
 
     def tile(self, level: int, index: int) -> bytes:
+        """Tile (level, index) at the width this tree size implies, read once and checked."""
         key = (level, index)
         if key not in self._cache:
             width = tile_width(level, index, self.tree_size)
@@ -173,6 +177,7 @@ class TileReader:
         return self._cache[key]
 
     def subtree(self, height: int, index: int) -> bytes:
+        """MTH of the complete subtree at (height, index) (RFC 9162 §2.1.1), from a tile."""
         level, rest = divmod(height, TILE_HEIGHT)
         first = index << rest
         tile_index, position = divmod(first, TILE_WIDTH)
@@ -331,14 +336,17 @@ class EntryBundle:
 
     @property
     def width(self) -> int:
+        """Entries in the bundle: 256 if full, 1..255 if partial."""
         return len(self.entries)
 
     @property
     def path(self) -> str:
+        """Where the bundle is served (C2SP tlog-tiles §Log entries)."""
         return entries_path(self.index, self.width)
 
     @property
     def data(self) -> bytes:
+        """The bundle's bytes (C2SP tlog-tiles §Log entries)."""
         return encode_entry_bundle(self.entries)
 
 
