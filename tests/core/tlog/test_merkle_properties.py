@@ -190,3 +190,21 @@ def test_generation_refuses_impossible_requests() -> None:
     with pytest.raises(ProofError):
         TREE.root(N + 1)
     assert TREE.consistency_proof(7, 7) == []
+
+
+def test_every_proof_of_every_tree_up_to_64_leaves_verifies() -> None:
+    for size in range(1, 65):
+        root = TREE.root(size)
+        for index in range(size):
+            proof = TREE.inclusion_proof(index, size)
+            verify_inclusion(TREE.levels[0][index], index, size, proof, root)
+            # The leaf at another index never verifies with this proof.
+            other = (index + 1) % size
+            if other != index:
+                with pytest.raises(ProofError):
+                    verify_inclusion(TREE.levels[0][other], index, size, proof, root)
+        for size1 in range(1, size):
+            proof = TREE.consistency_proof(size1, size)
+            verify_consistency(size1, size, proof, TREE.root(size1), root)
+            with pytest.raises(ProofError):
+                verify_consistency(size1, size, proof, TREE.root(size1), flip(root, size1))
