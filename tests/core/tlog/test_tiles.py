@@ -163,6 +163,17 @@ def test_any_batch_split_gives_the_same_tiles_and_roots(batches: list[int]) -> N
     assert latest == {k[:2]: v for k, v in whole.tiles.items()}
 
 
+def test_integration_checks_the_stored_tiles_against_the_last_root() -> None:
+    store = Store()
+    store.append(LEAVES[:300])
+    integrate(300, store.read, LEAVES[300:310], old_root=TREE.root(300))
+    damaged = bytearray(store.tiles[(0, 1, 44)])
+    damaged[0] ^= 1
+    store.tiles[(0, 1, 44)] = bytes(damaged)
+    with pytest.raises(TileError, match=r"stored tiles give root \w+ at size 300, not"):
+        integrate(300, store.read, LEAVES[300:310], old_root=TREE.root(300))
+
+
 def test_empty_batch_changes_nothing() -> None:
     store = Store()
     store.append(LEAVES[:300])

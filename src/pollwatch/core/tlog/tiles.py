@@ -218,15 +218,29 @@ class Integration:
     tiles: tuple[Tile, ...]
 
 
-def integrate(tree_size: int, read_tile: ReadTile, leaf_hashes: Sequence[bytes]) -> Integration:
+def integrate(
+    tree_size: int,
+    read_tile: ReadTile,
+    leaf_hashes: Sequence[bytes],
+    old_root: bytes | None = None,
+) -> Integration:
     """Append `leaf_hashes` to the tree of `tree_size` leaves whose tiles `read_tile` reads
     (C2SP tlog-tiles §Merkle Tree): returns every tile that is new or wider, and the new root
     (RFC 9162 §2.1.1).
 
     Reads only the rightmost partial tile of each level, once. A full tile at level l becomes
-    one hash at level l+1; a level whose entry count does not change is left alone."""
+    one hash at level l+1; a level whose entry count does not change is left alone. With
+    `old_root` (the root of the last signed checkpoint), the stored tiles must first reproduce
+    it, so a damaged store is caught before anything is built on it."""
     if tree_size < 0:
         raise TileError(f"tree size {tree_size} is negative")
+    if old_root is not None:
+        stored = root_from_tiles(read_tile, tree_size)
+        if stored != old_root:
+            raise TileError(
+                f"stored tiles give root {stored.hex()} at size {tree_size}, not the last "
+                f"checkpoint's {old_root.hex()}"
+            )
     for position, value in enumerate(leaf_hashes):
         if len(value) != HASH_SIZE:
             raise TileError(f"leaf hash {position} is {len(value)} bytes, not {HASH_SIZE}")
