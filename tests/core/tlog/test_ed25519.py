@@ -3,6 +3,8 @@ so an upgrade that changes it is noticed) and what pollwatch enforces on top."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -109,3 +111,30 @@ def test_malformed_keys_and_signatures() -> None:
 def test_signing_is_deterministic() -> None:
     private = rule.private_key_from_seed(SEED)
     assert private.sign(MESSAGE) == rule.private_key_from_seed(SEED).sign(MESSAGE)
+
+
+def test_cryptography_refuses_non_canonical_r() -> None:
+    non_canonical_identity = (_P + 1).to_bytes(32, "little")
+    assert not cryptography_accepts(IDENTITY, non_canonical_identity + bytes(32), MESSAGE)
+
+
+def test_verification_is_cofactorless() -> None:
+    # R = [r]B + T with T of order 8 and S = r + k*a: the cofactored equation
+    # [8][S]B = [8]R + [8][k]A holds, the cofactorless one [S]B = R + [k]A does not.
+    base = _decode_point(bytes.fromhex("58" + "66" * 31))
+    digest = hashlib.sha512(SEED).digest()
+    a = int.from_bytes(digest[:32], "little")
+    a = (a & ((1 << 254) - 8)) | (1 << 254)
+    public = encode(rule._multiply(a, base))
+    private = Ed25519PrivateKey.from_private_bytes(SEED)
+    assert public == rule.public_key_bytes(private)
+    r = 123456789
+    big_r = encode(_add(rule._multiply(r, base), _decode_point(order_8_point())))
+    k = int.from_bytes(hashlib.sha512(big_r + public + MESSAGE).digest(), "little") % L
+    signature = big_r + ((r + k * a) % L).to_bytes(32, "little")
+    assert not cryptography_accepts(public, signature, MESSAGE)
+    assert not rule.verify(rule.load_public_key(public), MESSAGE, signature)
+    # The same construction without T is an ordinary valid signature.
+    plain_r = encode(rule._multiply(r, base))
+    k = int.from_bytes(hashlib.sha512(plain_r + public + MESSAGE).digest(), "little") % L
+    assert cryptography_accepts(public, plain_r + ((r + k * a) % L).to_bytes(32, "little"), MESSAGE)
