@@ -28,6 +28,24 @@ def test_csv_with_byte_order_mark_reads_the_same(tmp_path: Path) -> None:
     assert read(path) == (["code", "name"], [(2, ["A", "Алматы"])])
 
 
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_semicolon_and_tab_separated_files_read_alike(tmp_path: Path, delimiter: str) -> None:
+    # Excel in a comma-decimal locale saves "CSV" with semicolons; quoted names may hold commas.
+    path = tmp_path / "s.csv"
+    header = delimiter.join(["code", '"Число избирателей, включенных в список"', "lat"])
+    path.write_text(f"{header}\nA{delimiter}1200{delimiter}43,25\n", encoding="utf-8")
+    assert read(path) == (
+        ["code", "Число избирателей, включенных в список", "lat"],
+        [(2, ["A", "1200", "43,25"])],
+    )
+
+
+def test_quoted_commas_do_not_fool_the_delimiter(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text('region,"a; b; c; d",uik\nR,1,2\n', encoding="utf-8")
+    assert read(path) == (["region", "a; b; c; d", "uik"], [(2, ["R", "1", "2"])])
+
+
 def test_row_numbers_follow_the_file_across_blank_lines_and_multiline_cells(
     tmp_path: Path,
 ) -> None:

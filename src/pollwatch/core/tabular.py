@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import datetime
+import itertools
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 csv.field_size_limit(1 << 20)
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 class InputError(Exception):
@@ -65,7 +68,9 @@ def _open_csv(path: Path, stack: ExitStack) -> Table:
             source = str(path)
     except OSError as error:
         raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from error
-    reader = csv.reader(_decoded_lines(raw, source))
+    lines = _decoded_lines(raw, source)
+    first = next(lines, "")
+    reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
     header = _first_row(source, reader)
     return Table(
         source=source, header=[cell.strip() for cell in header], rows=_csv_rows(source, reader)
@@ -83,6 +88,16 @@ def _open_zipped_csv(path: Path, stack: ExitStack) -> IO[bytes]:
         names = ", ".join(info.filename for info in members) or "nothing"
         raise InputError(f"{path}: expected a zip holding exactly one .csv file, found {names}")
     return stack.enter_context(archive.open(csvs[0]))
+
+
+def _delimiter(header: str) -> str:
+    """Comma, semicolon or tab, whichever separates the header's names.
+
+    Excel saves "CSV" with semicolons where the decimal separator is a comma (Russian and Kazakh
+    locales among them). Quoted names are left out of the count: they may hold any of the three.
+    """
+    unquoted = _QUOTED.sub("", header)
+    return max(",;\t", key=unquoted.count)  # a tie (a one-column file) keeps the comma
 
 
 def _decoded_lines(raw: IO[bytes], source: str) -> Iterator[str]:
@@ -144,9 +159,12 @@ def _open_xlsx(path: Path, sheet: str | None, stack: ExitStack) -> Table:
             f"{path}: no sheet named {sheet!r}; the workbook has: {', '.join(map(repr, names))}"
         )
     source = f"{path}, sheet {sheet!r}"
+    worksheet = workbook[sheet]
+    # Some writers store a wrong sheet size, and openpyxl would then stop short: measure it.
+    worksheet.reset_dimensions()
     rows = (
         (number, [_cell_text(value) for value in values])
-        for number, values in enumerate(workbook[sheet].iter_rows(values_only=True), start=1)
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)
     )
     header = next((row for _, row in rows if any(row)), None)
     if header is None:
