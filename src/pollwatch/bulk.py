@@ -40,7 +40,7 @@ class StagingTable:
     def create(self, cursor: CursorWrapper) -> None:
         types = _TYPES[connection.vendor]
         columns = ", ".join(f"{_q(column)} {types[kind]}" for column, kind in self.columns.items())
-        cursor.execute(f"DROP TABLE IF EXISTS {_q(self.name)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {self._temporary}")
         suffix = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
         cursor.execute(f"CREATE TEMPORARY TABLE {_q(self.name)} ({columns}){suffix}")
 
@@ -61,7 +61,13 @@ class StagingTable:
         cursor.execute(f"CREATE INDEX {index} ON {_q(self.name)} ({_q(column)})")
 
     def drop(self, cursor: CursorWrapper) -> None:
-        cursor.execute(f"DROP TABLE IF EXISTS {_q(self.name)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {self._temporary}")
+
+    @property
+    def _temporary(self) -> str:
+        # Qualified, so that a DROP can never reach an ordinary table of the same name.
+        schema = "pg_temp" if connection.vendor == "postgresql" else "temp"
+        return f"{schema}.{_q(self.name)}"
 
 
 def copy_rows(
