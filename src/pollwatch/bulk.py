@@ -5,8 +5,9 @@ INSERT … SELECT adds the rows whose key is new while one UPDATE … FROM rewri
 values differ. A million rows thus cost a handful of statements, never a million round trips,
 and the counts of created and updated rows come from the database itself.
 
-Call these inside a transaction (`transaction.atomic()`): the staging tables live until the end
-of it, and a failure leaves nothing behind.
+Call these inside a transaction (`transaction.atomic()`), so that a failure leaves nothing
+behind; drop a staging table when done (PostgreSQL drops it at commit in any case). SQLite needs
+UPDATE … FROM, i.e. version 3.33 or later.
 """
 
 from __future__ import annotations
