@@ -60,14 +60,14 @@ def stuff_ballots(
 
 
 def round_percentages(
-    results: StationResults, stations: NDArray[np.bool_], seed: int
+    results: StationResults, stations: NDArray[np.bool_], seed: int, step: int = 1
 ) -> StationResults:
     """A commission writing down a made-up result: turnout and the leader's share rounded to
-    a whole percentage, a few points above the honest ones."""
+    a multiple of `step` percent, a few points above the honest ones."""
     rng = np.random.default_rng(seed)
     n = results.stations
-    turnout = np.rint(100 * results.turnout()) + rng.integers(0, 6, n)
-    share = np.rint(100 * results.leader_share()) + rng.integers(0, 6, n)
+    turnout = step * np.rint((100 * results.turnout() + rng.integers(0, 6, n)) / step)
+    share = step * np.rint((100 * results.leader_share() + rng.integers(0, 6, n)) / step)
     turnout = np.clip(np.nan_to_num(turnout), 0, 99)
     share = np.clip(np.nan_to_num(share), 0, 99)
     issued = np.where(stations, np.rint(results.registered * turnout / 100), results.issued)
