@@ -124,28 +124,31 @@ def test_second_identical_import_changes_nothing(election: Election, tmp_path: P
 
 def test_reimport_updates_by_code_and_recomputes_totals(election: Election, tmp_path: Path) -> None:
     run(write(tmp_path / "first"))
-    # T1 moves under R2 and is renamed; S2 changes voters and gains coordinates; S4 is new;
-    # S3 is no longer in the file.
+    # T1 moves under R2 and is renamed; S1 moves to R2 and loses its coordinates; S2 changes
+    # voters and gains coordinates; S4 is new; S3 is no longer in the file.
     commissions = COMMISSIONS.replace("T1,R1,territorial,Territorial One", "T1,R2,territorial,T-1")
     stations = (
-        STATIONS.replace("S2,2,T1,200,,,", "S2,2,T1,250,,51.1,71.4").replace(
-            'S3,3,R2,50,"Somewhere, 5",,\n', ""
-        )
-        + "S4,4,R1,10,,,\n"
-    )
+        STATIONS.replace("S1,1,T1,100,1 Main St,43.2,76.9", "S1,1,R2,100,1 Main St,,")
+        .replace("S2,2,T1,200,,,", "S2,2,T1,250,,51.1,71.4")
+        .replace('S3,3,R2,50,"Somewhere, 5",,\n', "")
+    ) + "S4,4,R1,10,,,\n"
     output = run(write(tmp_path / "second", commissions, stations))
     assert "Commissions: 0 created, 1 updated, 3 unchanged." in output
-    assert "Stations: 1 created, 1 updated, 1 unchanged." in output
+    assert "Stations: 1 created, 2 updated, 0 unchanged." in output
     assert "left in place (the import never deletes): 0 commissions, 1 stations." in output
     commissions_now, stations_now = snapshot()
     assert commissions_now == [
         ("KZ", "Central Commission", "central", 0, None, 4, 410),
         ("R1", "Region One", "region", 1, "KZ", 1, 10),
-        ("R2", "Region Two", "region", 1, "KZ", 3, 400),  # T1's 350 and S3's 50, still there
-        ("T1", "T-1", "territorial", 2, "R2", 2, 350),
+        ("R2", "Region Two", "region", 1, "KZ", 3, 400),  # with S3, not in the file but kept
+        ("T1", "T-1", "territorial", 2, "R2", 1, 250),
     ]
-    assert ("S2", "2", "T1", 250, "", 51.1, 71.4) in stations_now
-    assert [s[0] for s in stations_now] == ["S1", "S2", "S3", "S4"]
+    assert stations_now == [
+        ("S1", "1", "R2", 100, "1 Main St", None, None),
+        ("S2", "2", "T1", 250, "", 51.1, 71.4),
+        ("S3", "3", "R2", 50, "Somewhere, 5", None, None),
+        ("S4", "4", "R1", 10, "", None, None),
+    ]
 
 
 def test_depth_follows_a_commission_moved_up_the_hierarchy(
