@@ -1,4 +1,4 @@
-"""An election's structure — commissions and polling stations — read from tables into a plan.
+r"""An election's structure — commissions and polling stations — read from tables into a plan.
 
 A *mapping* (TOML, see pollwatch/import_presets/) says which column holds which field, in one of
 two shapes:
@@ -8,6 +8,26 @@ two shapes:
 - flat: one row per station, the hierarchy given as one name column per level (region → tik);
   commission codes are derived from the names path and station codes from the path and the
   station number, so that importing the same file twice names the same things.
+
+A mapping file, native shape (see pollwatch.toml for the whole of it):
+
+    [commissions]
+    sheet = "commissions"            # XLSX only; a CSV is its own table
+    [commissions.columns]
+    code = "code"                    # field = header name, or
+    ...                              # field = { column = "...", pattern = '...' }
+
+and flat shape (ru-2020.toml):
+
+    [[levels]]                       # top first; one per commission level
+    level = "region"
+    name = "region"                  # the column holding that commission's name
+    [stations.columns]
+    number = { column = "uik", pattern = '^УИК №(\d+)$' }
+    registered_voters = "..."
+
+Optional fields (address, latitude, longitude, parent_code) whose column the file lacks are
+left empty, with a warning.
 
 The *plan* is the validated result: commissions with parent and depth, parents before children,
 and stations. Every problem is collected (the first MAX_PROBLEMS are kept, the rest counted),
