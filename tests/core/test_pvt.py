@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pollwatch.core.forensics import StationResults, russia
+from pollwatch.core.forensics import StationResults
 from pollwatch.core.pvt import (
     FrameError,
     SampleSizeError,
@@ -26,6 +26,7 @@ from pollwatch.core.pvt import (
     stratified_sample,
 )
 from pollwatch.core.synth import SynthParams, generate
+from tests.core.forensics.conftest import load_russia
 
 
 def synthetic(stations: int = 20_000, seed: int = 4) -> tuple[SamplingFrame, StationResults]:
@@ -51,7 +52,7 @@ def synthetic(stations: int = 20_000, seed: int = 4) -> tuple[SamplingFrame, Sta
 
 @pytest.fixture(scope="module")
 def russia_2018(shared_data: Path) -> StationResults:
-    return russia.load_2018(shared_data / "russia" / "2018.csv.zip")
+    return load_russia(shared_data, 2018)
 
 
 def frame_of(results: StationResults) -> SamplingFrame:

@@ -11,14 +11,21 @@ from pollwatch.core.forensics import StationResults, russia
 from tests.core.forensics.synthetic import honest_election
 
 
+@cache
+def load_russia(shared_data: Path, year: int) -> StationResults:
+    """Each file is read once per session, whichever test directory asks for it."""
+    loader = {2018: russia.load_2018, 2020: russia.load_2020}[year]
+    return loader(shared_data / "russia" / f"{year}.csv.zip")
+
+
 @pytest.fixture(scope="session")
 def russia_2018(shared_data: Path) -> StationResults:
-    return russia.load_2018(shared_data / "russia" / "2018.csv.zip")
+    return load_russia(shared_data, 2018)
 
 
 @pytest.fixture(scope="session")
 def russia_2020(shared_data: Path) -> StationResults:
-    return russia.load_2020(shared_data / "russia" / "2020.csv.zip")
+    return load_russia(shared_data, 2020)
 
 
 @cache
