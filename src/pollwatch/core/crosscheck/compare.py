@@ -1,0 +1,82 @@
+"""Line-by-line comparisons: copy against copy, copies and consensus against official figures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pollwatch.core.crosscheck.consensus import Consensus
+from pollwatch.core.crosscheck.findings import FindingKind, Findings, FingerprintNames
+from pollwatch.core.crosscheck.inputs import Copies, Figures, IndexArray
+
+
+def copies_disagree(consensus: Consensus, names: FingerprintNames) -> Findings:
+    """One finding per station and line on which two copies differ (highest vs lowest)."""
+    at, line = np.nonzero(consensus.disagree)
+    return Findings.build(
+        FindingKind.COPIES_DISAGREE,
+        names,
+        at.size,
+        station=consensus.station[at],
+        line=line,
+        left=consensus.highest[at, line],
+        right=consensus.lowest[at, line],
+        delta=consensus.highest[at, line] - consensus.lowest[at, line],
+        copies=consensus.copies[at, line],
+        organisations=consensus.organisations[at, line],
+    )
+
+
+def copies_against_official(
+    copies: Copies, official: Figures, official_row: IndexArray, names: FingerprintNames
+) -> Findings:
+    """One finding per copy and line whose value differs from the station's official figure.
+
+    Each copy is a signed document in its own right, so each is compared on its own;
+    ``official_row`` gives each station's row in ``official`` (-1: none published).
+    """
+    row = official_row[copies.station]
+    published = np.flatnonzero(row >= 0)
+    theirs = official.take(row[published])
+    ours = copies.figures.take(published)
+    differs = ~ours.missing & ~theirs.missing & (ours.values != theirs.values)
+    at, line = np.nonzero(differs)
+    copy = published[at]
+    return Findings.build(
+        FindingKind.COPY_DIFFERS_FROM_OFFICIAL,
+        names,
+        at.size,
+        station=copies.station[copy],
+        copy=copy,
+        line=line,
+        left=ours.values[at, line],
+        right=theirs.values[at, line],
+        delta=ours.values[at, line] - theirs.values[at, line],
+        copies=1,
+        organisations=1,
+    )
+
+
+def consensus_against_official(
+    consensus: Consensus, official: Figures, official_row: IndexArray, names: FingerprintNames
+) -> Findings:
+    """One finding per station and line where the observers' consensus differs from official."""
+    row = official_row[consensus.station]
+    published = np.flatnonzero(row >= 0)
+    theirs = official.take(row[published])
+    agreed = consensus.agreed[published]
+    ours = consensus.value[published]
+    differs = agreed & ~theirs.missing & (ours != theirs.values)
+    at, line = np.nonzero(differs)
+    where = published[at]
+    return Findings.build(
+        FindingKind.CONSENSUS_DIFFERS_FROM_OFFICIAL,
+        names,
+        at.size,
+        station=consensus.station[where],
+        line=line,
+        left=ours[at, line],
+        right=theirs.values[at, line],
+        delta=ours[at, line] - theirs.values[at, line],
+        copies=consensus.copies[where, line],
+        organisations=consensus.support[where, line],
+    )
