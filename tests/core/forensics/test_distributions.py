@@ -23,8 +23,14 @@ from pollwatch.core.forensics.integer_percentages import integer_percentage_test
 from pollwatch.core.forensics.klimek import FairModel, fit, simulate
 from pollwatch.core.forensics.shpilkin import shpilkin_estimate
 from pollwatch.core.forensics.stations import ForensicsInputError
+from pollwatch.core.forensics.tables import (
+    fingerprint_table,
+    histogram_table,
+    integer_percentage_table,
+    shpilkin_table,
+)
 from tests.core.forensics.conftest import honest
-from tests.core.forensics.synthetic import pick
+from tests.core.forensics.synthetic import pick, round_percentages
 
 
 def tiny() -> StationResults:
@@ -97,3 +103,39 @@ def test_the_report_runs_every_statistic() -> None:
     assert report.observers is not None
     assert np.isfinite(report.shpilkin.excess)
     assert forensics_report(election).observers is None
+
+
+def test_the_data_behind_each_figure_comes_as_columns() -> None:
+    election = honest(1, stations=5_000)
+    histogram = histogram_table(turnout_distribution(election, bins=20))
+    assert len(histogram["low"]) == 20 and sum(histogram["stations"]) == election.stations
+    cells = fingerprint_table(fingerprint(election, weighting="voters"))
+    assert sum(cells["voters"]) == election.issued[election.counted > 0].sum()
+    assert all(w > 0 for w in cells["voters"])
+    shpilkin = shpilkin_table(shpilkin_estimate(election))
+    assert sum(shpilkin["leader_votes"]) == election.leader.sum()
+    test = integer_percentage_test(election)
+    fine = integer_percentage_table(election, test)
+    assert len(fine["percent_low"]) == 1_000
+    assert sum(fine["stations_by_turnout"]) == test.included
+
+
+def test_rounded_percentages_show_as_spikes_at_integers() -> None:
+    clean = honest(2)
+    falsified = pick(clean, 0.05, 2)
+    rounded = round_percentages(clean, falsified, 2)
+
+    def near_and_halfway(results: StationResults) -> tuple[float, float]:
+        fine = integer_percentage_table(results, integer_percentage_test(results))
+        by_share = np.array(fine["stations_by_leader_share"])
+        integers = np.arange(30, 99) * 10  # bins [j, j + 0.1) and [j − 0.1, j) meet at j
+        near = by_share[integers].sum() + by_share[integers - 1].sum()
+        halfway = by_share[integers + 4].sum() + by_share[integers + 5].sum()
+        return float(near), float(halfway)
+
+    clean_near, clean_halfway = near_and_halfway(clean)
+    rounded_near, rounded_halfway = near_and_halfway(rounded)
+    # Rounding to a whole percentage lands within 0.05 points when the station has ≥ 1,000
+    # ballots, about half of them: the spikes gain at least a third of the falsified stations.
+    assert rounded_near - clean_near > falsified.sum() / 3
+    assert rounded_halfway <= clean_halfway

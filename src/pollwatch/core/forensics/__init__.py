@@ -9,7 +9,7 @@ flagged test is a reason to ask, not a conclusion. Modules, one statistic each:
 - `digits` — 2BL, last digit, Beber–Scacco χ², C05s, P05s with bootstrap intervals
 - `klimek` — incremental and extreme fraud fractions from the fraud model (PNAS 2012)
 - `observers` — stations with observers vs without, stratified by region
-- `figures` — Matplotlib (Agg) renderings to PNG and SVG
+- `figures` — Matplotlib (Agg) renderings to PNG and SVG; `tables` — the data behind them
 - `russia` — the Russian CEC per-station files as `StationResults`
 """
 

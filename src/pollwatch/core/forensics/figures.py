@@ -2,7 +2,8 @@
 
 No pyplot: each figure is a standalone `matplotlib.figure.Figure` on an Agg canvas, so rendering
 is thread-safe in a web process and leaves no global state behind. The data behind every figure
-is the result object it is drawn from (`Fingerprint`, `Histogram`, `ShpilkinEstimate`, …).
+is the result object it is drawn from (`Fingerprint`, `Histogram`, `ShpilkinEstimate`, …), as
+columns in `tables`.
 SVG output is reproducible: no date in the metadata and a fixed hash salt for element ids.
 """
 
@@ -22,9 +23,9 @@ from pollwatch.core.forensics.integer_percentages import IntegerPercentageTest
 from pollwatch.core.forensics.klimek import KlimekFit
 from pollwatch.core.forensics.shpilkin import ShpilkinEstimate
 from pollwatch.core.forensics.stations import StationResults
+from pollwatch.core.forensics.tables import percentage_histograms
 
 DPI = 100
-FINE_BINS = 1000  # 0.1 % bins: integer percentages show as spikes
 
 
 @dataclass(frozen=True)
@@ -75,17 +76,15 @@ def distributions_figure(turnout: Histogram, share: Histogram, title: str = "") 
 
 def integer_percentages_figure(results: StationResults, test: IntegerPercentageTest) -> Figure:
     """Included stations by turnout and by share in 0.1 % bins: spikes at integers."""
-    included = results.subset(test.included_mask)
     figure = Figure(figsize=(8, 5))
-    edges = np.linspace(0.0, 100.0, FINE_BINS + 1)
-    for row, (values, label, count) in enumerate(
+    edges, by_turnout, by_share = percentage_histograms(results, test)
+    for row, (counts, label, count) in enumerate(
         (
-            (100 * included.turnout(), "turnout", test.turnout),
-            (100 * included.leader_share(), "leader's share", test.leader_share),
+            (by_turnout, "turnout", test.turnout),
+            (by_share, "leader's share", test.leader_share),
         )
     ):
         axes = figure.add_subplot(2, 1, row + 1)
-        counts, _ = np.histogram(values, bins=edges)
         axes.stairs(counts, edges, linewidth=0.6)
         axes.set_ylabel("stations")
         axes.set_title(
