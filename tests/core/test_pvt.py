@@ -133,6 +133,19 @@ def test_the_sample_is_stratified_and_reproducible_from_its_seed() -> None:
     assert np.array_equal(sample.population, frame.stratum_sizes())
 
 
+def test_allocation_by_registered_voters_favours_strata_of_big_stations() -> None:
+    frame, _ = synthetic()
+    by_stations = stratified_sample(frame, 1_500, seed=1)
+    by_voters = stratified_sample(frame, 1_500, seed=1, by_voters=True)
+    voters = np.bincount(frame.stratum, weights=frame.registered, minlength=frame.strata)
+    quota = 1_500 * voters / voters.sum()
+    assert by_voters.allocated.sum() == 1_500
+    # Within a station of the quota, or two where another stratum's floor took one away.
+    assert np.abs(by_voters.allocated - quota).max() <= 2
+    urban = np.arange(frame.strata) % 2 == 1  # urban stations are bigger
+    assert by_voters.allocated[urban].sum() > by_stations.allocated[urban].sum()
+
+
 def test_a_frame_with_duplicate_station_ids_is_refused() -> None:
     with pytest.raises(FrameError, match="unique"):
         SamplingFrame(np.array([1, 1]), np.array([0, 0]), np.array([10, 10]))

@@ -102,6 +102,7 @@ def test_the_report_runs_every_statistic() -> None:
     assert report.integer_percentages.included > 0
     assert report.observers is not None
     assert np.isfinite(report.shpilkin.excess)
+    assert set(report.option_digits) == {"yes", "no"}
     assert forensics_report(election).observers is None
 
 

@@ -48,6 +48,11 @@ def test_exact_probability_equals_the_brute_force_sum(n: int, p: float) -> None:
     assert exact == pytest.approx(brute, abs=1e-12)
 
 
+def test_a_station_with_nothing_to_draw_from_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one voter"):
+        near_integer_probability(np.array([100, 0]), np.array([0.5, 0.5]))
+
+
 def test_exact_null_agrees_with_a_1000_replicate_monte_carlo() -> None:
     results = honest(seed=7, stations=5_000)
     exact = integer_percentage_test(results)

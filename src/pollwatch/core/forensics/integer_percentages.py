@@ -96,6 +96,8 @@ def near_integer_probability(total: IntArray, p: FloatArray) -> FloatArray:
     """
     total = np.asarray(total, dtype=np.int64)
     p = np.asarray(p, dtype=np.float64)
+    if total.size and total.min() < 1:
+        raise ValueError("every station needs at least one voter or ballot to draw from")
     sd_percent = 100.0 * np.sqrt(p * (1.0 - p) / np.maximum(total, 1))
     half_width = np.ceil(WINDOW_SIGMAS * sd_percent).astype(np.int64) + 1
     centre = np.rint(100.0 * p).astype(np.int64)

@@ -33,6 +33,7 @@ class ForensicsReport:
     integer_percentages: IntegerPercentageTest
     shpilkin: ShpilkinEstimate
     leader_digits: DigitTests
+    option_digits: dict[str, DigitTests]  # every option's votes, by option name
     observers: ObserverEffect | None
 
 
@@ -49,5 +50,10 @@ def forensics_report(
         integer_percentages=integer_percentage_test(results),
         shpilkin=shpilkin_estimate(results),
         leader_digits=digit_tests(results.leader, results.counted, seed=seed),
+        option_digits={
+            name: digit_tests(results.options[:, k], results.counted, seed=seed)
+            for k, name in enumerate(results.option_names)
+            if results.options.size
+        },
         observers=None if observed is None else observer_effect(results, observed),
     )

@@ -3,7 +3,8 @@
 NDI Quick Count handbook (Estok, Nevitte & Cowan, 2002), ch. 5: the frame is the official list
 of polling stations; the sample is drawn at random within strata (regions, and optionally urban
 and rural) in proportion to each stratum's number of stations, so that every station has a known
-chance of selection. Allocation is proportional by largest remainder, with at least
+chance of selection. Allocation is proportional (to stations, or optionally to registered
+voters) by largest remainder, with at least
 `MIN_PER_STRATUM` stations in every stratum that has them, so that every stratum's variance can
 be estimated; the estimator weights each stratum by N_h/n_h, so this costs no bias.
 """
@@ -78,19 +79,28 @@ class StratifiedSample:
     seed: int
 
 
-def allocate(population: IntArray, size: int, minimum: int = MIN_PER_STRATUM) -> IntArray:
-    """n_h ∝ N_h by largest remainder, at least min(minimum, N_h) each, summing to `size`."""
+def allocate(
+    population: IntArray,
+    size: int,
+    minimum: int = MIN_PER_STRATUM,
+    weight: NDArray[np.float64] | IntArray | None = None,
+) -> IntArray:
+    """n_h ∝ weight_h (default N_h) by largest remainder, at least min(minimum, N_h) and at most
+    N_h each, summing to `size`."""
     population = np.asarray(population, dtype=np.int64)
     total = int(population.sum())
     if not 0 < size <= total:
         raise FrameError(f"sample size must be between 1 and {total} stations, got {size}")
+    share = population if weight is None else np.asarray(weight, dtype=np.float64)
+    if share.shape != population.shape or share.min(initial=0) < 0 or share.sum() <= 0:
+        raise FrameError("allocation weights must be one non-negative number per stratum")
     floor = np.minimum(minimum, population)
     if floor.sum() > size:
         raise FrameError(
             f"sample size {size} is too small for {minimum} stations in each of"
             f" {np.count_nonzero(population)} strata ({int(floor.sum())} needed)"
         )
-    quota = population * (size / total)
+    quota = np.minimum(share * (size / share.sum()), population)
     allocated = np.maximum(np.floor(quota).astype(np.int64), floor)
     # Hand out the remaining stations to the strata furthest below their quota, or take back
     # the excess (floors can overshoot) from those furthest above it.
@@ -108,11 +118,24 @@ def allocate(population: IntArray, size: int, minimum: int = MIN_PER_STRATUM) ->
 
 
 def stratified_sample(
-    frame: SamplingFrame, size: int, seed: int, minimum: int = MIN_PER_STRATUM
+    frame: SamplingFrame,
+    size: int,
+    seed: int,
+    minimum: int = MIN_PER_STRATUM,
+    by_voters: bool = False,
 ) -> StratifiedSample:
-    """A simple random sample of n_h stations in every stratum, the same for the same seed."""
+    """A simple random sample of n_h stations in every stratum, the same for the same seed.
+
+    n_h is proportional to the stratum's stations, or with `by_voters` to its registered voters
+    (strata of big urban stations then get more of the sample).
+    """
     population = frame.stratum_sizes()
-    allocated = allocate(population, size, minimum)
+    weight = (
+        np.bincount(frame.stratum, weights=frame.registered, minlength=frame.strata)
+        if by_voters
+        else None
+    )
+    allocated = allocate(population, size, minimum, weight)
     rng = np.random.default_rng(seed)
     by_stratum = frame.by_stratum
     starts = np.cumsum(population) - population
