@@ -140,3 +140,11 @@ def test_rounded_percentages_show_as_spikes_at_integers() -> None:
     # ballots, about half of them: the spikes gain at least a third of the falsified stations.
     assert rounded_near - clean_near > falsified.sum() / 3
     assert rounded_halfway <= clean_halfway
+
+
+@pytest.mark.slow
+def test_the_report_runs_on_russia_2020(russia_2020: StationResults) -> None:
+    report = forensics_report(russia_2020)
+    assert report.fingerprint["voters"].counts.sum() == russia_2020.issued.sum()
+    assert set(report.option_digits) == {"yes", "no"}
+    assert report.shpilkin.excess > 0
