@@ -16,6 +16,11 @@ resampling the stations with replacement is exactly drawing the ten digit counts
 multinomial with the observed frequencies — `replicates` draws of ten numbers instead of
 `replicates` × stations indices. Percentile intervals; a test flags when its null value lies
 outside the interval.
+
+2BL's null holds only for counts spread over several orders of magnitude; one option's votes at
+stations of similar size (a few hundred to a few thousand) do not follow Benford's law however
+honest the count, so 2BL flags them (Deckert, Myagkov & Ordeshook, "Benford's law and the
+detection of election fraud", Political Analysis 19(3), 2011). The tests show both cases.
 """
 
 from __future__ import annotations

@@ -14,6 +14,13 @@ Assume that the other options' votes are honest everywhere and that, without fal
 leader would take in every bin the share he takes at the peak: his expected votes in a bin are
 the others' votes × s/(1 − s), where s is his share of counted ballots at the peak.
 The excess is his actual votes minus the expected ones, summed over all bins.
+
+It is an estimate, not a test, and it rests on that assumption of one homogeneous electorate.
+Where turnout and the leader's share co-vary honestly (towns vote less and differently from
+villages), the baseline is off either way: on pollwatch's synthetic referendums, which are
+built that way, a clean election gives −10 % to +2 % of the leader's votes, and stuffing that
+reshapes the peak moves the estimate unpredictably. On a homogeneous electorate (tests) a clean
+election gives ~0 and injected stuffing is recovered to within a few percent of his votes.
 """
 
 from __future__ import annotations
