@@ -12,19 +12,20 @@ UPDATE … FROM, i.e. version 3.33 or later.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
+from pollwatch.core.progress import Counted, OnRows
+
 # Portable column types of a staging table, spelled per database.
 _TYPES = {
     "postgresql": {"text": "text", "int": "bigint", "float": "double precision"},
     "sqlite": {"text": "TEXT", "int": "INTEGER", "float": "REAL"},
 }
-PROGRESS_EVERY = 10_000
 
 
 def _q(name: str) -> str:
@@ -41,7 +42,7 @@ class StagingTable:
     def create(self, cursor: CursorWrapper) -> None:
         types = _TYPES[connection.vendor]
         columns = ", ".join(f"{_q(column)} {types[kind]}" for column, kind in self.columns.items())
-        cursor.execute(f"DROP TABLE IF EXISTS {self._temporary}")
+        self.drop(cursor)  # a leftover of the same name would make CREATE fail
         suffix = " ON COMMIT DROP" if connection.vendor == "postgresql" else ""
         cursor.execute(f"CREATE TEMPORARY TABLE {_q(self.name)} ({columns}){suffix}")
 
@@ -49,7 +50,7 @@ class StagingTable:
         self,
         cursor: CursorWrapper,
         rows: Iterable[Sequence[Any]],
-        on_rows: Callable[[int], object] | None = None,
+        on_rows: OnRows | None = None,
     ) -> None:
         """Stream `rows` (tuples in column order) into the table."""
         copy_rows(cursor, self.name, list(self.columns), rows, on_rows)
@@ -76,14 +77,14 @@ def copy_rows(
     table: str,
     columns: Sequence[str],
     rows: Iterable[Sequence[Any]],
-    on_rows: Callable[[int], object] | None = None,
+    on_rows: OnRows | None = None,
 ) -> None:
     """Stream `rows` (tuples in `columns` order) into `table`: COPY, or executemany on SQLite.
 
     Any table will do, a staging table or, when nothing is there to merge with, the target.
     """
     if on_rows is not None:
-        rows = _counting(rows, on_rows)
+        rows = Counted(rows, on_rows)
     names = ", ".join(_q(column) for column in columns)
     if connection.vendor == "postgresql":
         with cursor.cursor.copy(f"COPY {_q(table)} ({names}) FROM STDIN") as copy:
@@ -93,18 +94,6 @@ def copy_rows(
         marks = ", ".join(["%s"] * len(columns))
         # The driver's own cursor takes any iterable of rows: no list of a million tuples.
         cursor.cursor.executemany(f"INSERT INTO {_q(table)} ({names}) VALUES ({marks})", rows)
-
-
-def _counting(
-    rows: Iterable[Sequence[Any]], on_rows: Callable[[int], object]
-) -> Iterator[Sequence[Any]]:
-    count = 0
-    for row in rows:
-        yield row
-        count += 1
-        if count % PROGRESS_EVERY == 0:
-            on_rows(PROGRESS_EVERY)
-    on_rows(count % PROGRESS_EVERY)
 
 
 @dataclass(frozen=True)

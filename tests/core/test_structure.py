@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pollwatch.core.structure import (
@@ -17,6 +18,7 @@ from pollwatch.core.structure import (
     preset_names,
     read_plan,
 )
+from pollwatch.core.structure.totals import subtree_totals
 
 COMMISSIONS = """code,parent_code,level,name
 KZ,,central,Central Commission
@@ -374,3 +376,16 @@ def test_progress_counts_every_station_row(tmp_path: Path) -> None:
     )
     assert sum(counted) == 25_003
     assert len(counted) == 3  # in steps, not row by row
+
+
+def test_subtree_totals_add_each_subtree_into_its_top() -> None:
+    # 10 ─┬─ 20 ── 40
+    #     └─ 30
+    ids = np.array([10, 20, 30, 40], dtype=np.int64)
+    parents = np.array([-1, 10, 10, 20], dtype=np.int64)
+    depth, count, voters = subtree_totals(
+        ids, parents, np.array([30, 40]), np.array([2, 3]), np.array([100, 50])
+    )
+    assert depth.tolist() == [0, 1, 1, 2]
+    assert count.tolist() == [5, 3, 2, 3]
+    assert voters.tolist() == [150, 50, 100, 50]

@@ -28,6 +28,7 @@ from pollwatch.core.structure import (
     load_preset,
     read_plan,
 )
+from pollwatch.core.structure.totals import subtree_totals
 from pollwatch.registry.models import Commission, Election, PollingStation
 
 OnStage = Callable[[str], None]
@@ -235,37 +236,30 @@ def recompute_totals(cursor: CursorWrapper, election_id: int) -> int:
         return 0
     table = np.array([[-1 if v is None else v for v in row] for row in rows], dtype=np.int64)
     ids, parent_ids, old_depth, old_count, old_voters = table.T
-    # Positions of the parents in `ids` (sorted by the query); -1 at the top.
-    parent = np.searchsorted(ids, parent_ids).clip(max=len(ids) - 1)
-    parent[ids[parent] != parent_ids] = -1
-
-    # Depth by pointer jumping: one vectorised step per level of the hierarchy.
-    depth = np.zeros(len(ids), dtype=np.int64)
-    ancestor = parent.copy()
-    while (has := ancestor >= 0).any():
-        depth[has] += 1
-        ancestor[has] = parent[ancestor[has]]
-
     cursor.execute(
         f"SELECT commission_id, COUNT(*), SUM(registered_voters) "
         f"FROM {PollingStation._meta.db_table} WHERE election_id = %s GROUP BY commission_id",
         [election_id],
     )
     direct = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
-    count = np.zeros(len(ids), dtype=np.int64)
-    voters = np.zeros(len(ids), dtype=np.int64)
-    where = np.searchsorted(ids, direct[:, 0])
-    count[where] = direct[:, 1]
-    voters[where] = direct[:, 2]
-    # Deepest first, each level adds its subtree totals into its parents.
-    for level in range(int(depth.max()), 0, -1):
-        at = np.flatnonzero(depth == level)
-        np.add.at(count, parent[at], count[at])
-        np.add.at(voters, parent[at], voters[at])
+    depth, count, voters = subtree_totals(ids, parent_ids, *direct.T)
 
     changed = (depth != old_depth) | (count != old_count) | (voters != old_voters)
     if not changed.any():
         return 0
+    return _write_totals(
+        cursor, election_id, ids[changed], depth[changed], count[changed], voters[changed]
+    )
+
+
+def _write_totals(
+    cursor: CursorWrapper,
+    election_id: int,
+    ids: np.ndarray,
+    depth: np.ndarray,
+    count: np.ndarray,
+    voters: np.ndarray,
+) -> int:
     staged = StagingTable(
         "pollwatch_staged_totals",
         {"id": "int", "depth": "int", "station_count": "int", "registered_voters": "int"},
@@ -273,17 +267,11 @@ def recompute_totals(cursor: CursorWrapper, election_id: int) -> int:
     staged.create(cursor)
     staged.load(
         cursor,
-        zip(
-            ids[changed].tolist(),
-            depth[changed].tolist(),
-            count[changed].tolist(),
-            voters[changed].tolist(),
-            strict=True,
-        ),
+        zip(ids.tolist(), depth.tolist(), count.tolist(), voters.tolist(), strict=True),
     )
     staged.index(cursor, "id")
     merge = Merge(
-        target=commission_table,
+        target=Commission._meta.db_table,
         source=staged,
         scope={"election_id": election_id},
         key="id",
