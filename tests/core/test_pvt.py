@@ -211,6 +211,12 @@ def test_comparison_with_the_official_result() -> None:
     inflated = compare_with_official(shares, official + np.array([0.05, -0.05]))
     assert not inflated.within99.any()
     assert (np.abs(inflated.z) > 2.576).all()
+    turnout = ratio_estimate(
+        results.issued[i], results.registered[i], frame.stratum[i], sample.population
+    )
+    official_turnout = results.issued.sum() / results.registered.sum()
+    assert compare_with_official(turnout, official_turnout).within99
+    assert not compare_with_official(turnout, official_turnout + 0.1).within99
 
 
 def test_estimates_converge_as_reports_arrive() -> None:
