@@ -256,3 +256,26 @@ def test_russia_2018_95_percent_intervals_cover_the_full_count(
         ).interval(0.95)
         covered += bool(low <= truth <= high)
     assert 0.93 <= covered / 1_000 <= 0.97
+
+
+def test_a_stratum_with_one_report_borrows_the_pooled_variance() -> None:
+    # Stratum 0: four stations reported; stratum 1: one; stratum 2: none yet.
+    votes = np.array([50.0, 60.0, 55.0, 45.0, 70.0])
+    ballots = np.array([100.0, 100.0, 100.0, 100.0, 100.0])
+    stratum = np.array([0, 0, 0, 0, 1])
+    population = np.array([40, 10, 5])
+    estimate = ratio_estimate(votes, ballots, stratum, population)
+    weights = np.array([10.0, 10.0, 10.0, 10.0, 10.0])  # N_h / n_h
+    assert float(estimate.value) == pytest.approx(
+        (weights * votes).sum() / (weights * ballots).sum()
+    )
+    r = float(estimate.value)
+    e0 = votes[:4] - r * ballots[:4]
+    s2 = e0.var(ddof=1)  # stratum 1 has no variance of its own: it borrows stratum 0's
+    variance = 40**2 * (1 - 4 / 40) * s2 / 4 + 10**2 * (1 - 1 / 10) * s2 / 1
+    assert float(estimate.se) == pytest.approx(np.sqrt(variance) / (weights * ballots).sum())
+    full = pvt_estimate(
+        votes[:, None], ballots.astype(np.int64), ballots.astype(np.int64),
+        ballots.astype(np.int64), stratum, population,
+    )  # fmt: skip
+    assert full.strata_missing == 1
