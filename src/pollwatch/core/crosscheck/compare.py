@@ -37,8 +37,12 @@ def copies_against_official(
     row = official_row[copies.station]
     published = np.flatnonzero(row >= 0)
     theirs = official.take(row[published])
-    ours = copies.figures.take(published)
-    differs = ~ours.missing & ~theirs.missing & (ours.values != theirs.values)
+    ours = (
+        copies.figures if published.size == copies.figures.rows else copies.figures.take(published)
+    )
+    differs = ours.values != theirs.values
+    if ours.missing.any() or theirs.missing.any():
+        differs &= ~ours.missing & ~theirs.missing
     at, line = np.nonzero(differs)
     copy = published[at]
     return Findings.build(

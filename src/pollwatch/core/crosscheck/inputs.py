@@ -65,8 +65,9 @@ class Figures:
     def lines(self) -> int:
         return int(self.values.shape[1])
 
-    def take(self, rows: IndexArray | Int64Array | BoolArray) -> Figures:
-        return Figures(self.values[rows], self.missing[rows])
+    def take(self, rows: IndexArray | Int64Array) -> Figures:
+        """The given rows; np.take is several times faster than fancy indexing on a matrix."""
+        return Figures(np.take(self.values, rows, axis=0), np.take(self.missing, rows, axis=0))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pollwatch.core.crosscheck.inputs import Figures, Int64Array
+from pollwatch.core.crosscheck.inputs import BoolArray, Figures, Int64Array
 from pollwatch.core.protocol import ControlRelation
 
 
@@ -30,15 +30,20 @@ def broken_relations(
     piece, not arithmetic the commission got wrong.
     """
     column = {key: index for index, key in enumerate(line_keys)}
+    # One line's figures contiguous in memory: relations read whole lines, not protocols.
+    by_line = np.ascontiguousarray(figures.values.T)
+    blank_lines: BoolArray = np.asarray(figures.missing.any(axis=0))
     rows, which, lefts, rights = [], [], [], []
     for index, relation in enumerate(relations):
-        columns = [column[key] for key in relation.parsed.line_keys]
-        values = {key: figures.values[:, column[key]] for key in relation.parsed.line_keys}
-        evaluation = relation.evaluate(values) if figures.rows else None
-        if evaluation is None:
-            continue
-        judged = ~figures.missing[:, columns].any(axis=1)
-        broken = np.flatnonzero(judged & ~evaluation.holds)
+        if figures.rows == 0:
+            break
+        keys = relation.parsed.line_keys
+        evaluation = relation.evaluate({key: by_line[column[key]] for key in keys})
+        broken_mask = ~evaluation.holds
+        blank = [column[key] for key in keys if blank_lines[column[key]]]
+        if blank:
+            broken_mask &= ~figures.missing[:, blank].any(axis=1)
+        broken = np.flatnonzero(broken_mask)
         rows.append(broken)
         which.append(np.full(broken.size, index, dtype=np.int64))
         lefts.append(evaluation.left[broken])

@@ -28,17 +28,30 @@ def totals_against_children(
     """One finding per commission and line whose published total differs from its children's."""
     lines = official_stations.lines
     has_station = station_row >= 0
-    station_known = np.zeros((hierarchy.stations, lines), dtype=np.bool_)
-    station_known[has_station] = ~official_stations.missing[station_row[has_station]]
-    station_value = np.zeros((hierarchy.stations, lines), dtype=np.int64)
-    station_value[has_station] = official_stations.values[station_row[has_station]]
+    if has_station.all():
+        station = official_stations.take(station_row)
+        station_known, station_value = ~station.missing, station.values
+    else:
+        station_known = np.zeros((hierarchy.stations, lines), dtype=np.bool_)
+        station_value = np.zeros((hierarchy.stations, lines), dtype=np.int64)
+        reported = official_stations.take(station_row[has_station])
+        station_known[has_station] = ~reported.missing
+        station_value[has_station] = reported.values
 
     commissions = hierarchy.commissions
     parent = hierarchy.commission_parent
     children_sum = sum_by(
-        hierarchy.station_commission, np.where(station_known, station_value, 0), commissions
+        hierarchy.station_commission,
+        station_value if station_known.all() else np.where(station_known, station_value, 0),
+        commissions,
     )
-    unknown = sum_by(hierarchy.station_commission, (~station_known).astype(np.int64), commissions)
+    # Few stations lack a figure: count them from those alone.
+    partly = np.flatnonzero(~station_known.all(axis=1))
+    unknown = sum_by(
+        hierarchy.station_commission[partly],
+        (~station_known[partly]).astype(np.int64),
+        commissions,
+    )
     has_parent = parent >= 0
     children = np.bincount(hierarchy.station_commission, minlength=commissions) + np.bincount(
         parent[has_parent], minlength=commissions
@@ -46,9 +59,10 @@ def totals_against_children(
 
     has_total = commission_row >= 0
     published_known = np.zeros((commissions, lines), dtype=np.bool_)
-    published_known[has_total] = ~official_totals.missing[commission_row[has_total]]
     published = np.zeros((commissions, lines), dtype=np.int64)
-    published[has_total] = official_totals.values[commission_row[has_total]]
+    given = official_totals.take(commission_row[has_total])
+    published_known[has_total] = ~given.missing
+    published[has_total] = given.values
 
     depth = hierarchy.depth
     for level in range(int(depth.max(initial=0)), 0, -1):
