@@ -22,6 +22,7 @@ from pollwatch.core.crosscheck.inputs import (
     OfficialResults,
     check_indexes,
 )
+from pollwatch.core.crosscheck.layout import CopyLayout, lay_out
 from pollwatch.core.crosscheck.missing import missing_copies, missing_official_results
 from pollwatch.core.crosscheck.relations import broken_relations
 from pollwatch.core.crosscheck.totals import totals_against_children
@@ -78,12 +79,13 @@ def crosscheck(
         commission_ids=hierarchy.commission_id(),
         copy_ids=copies.copy_ids,
     )
-    agreement = consensus(copies)
+    layout = lay_out(copies)
+    agreement = consensus(layout)
     parts = [
-        _relations_on_copies(template, copies, names),
+        _relations_on_copies(template, copies, layout, names),
         _relations_on_official(template, official_stations, totals, names),
         copies_disagree(agreement, names),
-        copies_against_official(copies, official_stations.figures, station_row, names),
+        copies_against_official(copies, layout, official_stations.figures, station_row, names),
         consensus_against_official(agreement, official_stations.figures, station_row, names),
         totals_against_children(
             hierarchy,
@@ -100,19 +102,26 @@ def crosscheck(
 
 
 def _relations_on_copies(
-    template: ProtocolTemplateSpec, copies: Copies, names: FingerprintNames
+    template: ProtocolTemplateSpec, copies: Copies, layout: CopyLayout, names: FingerprintNames
 ) -> Findings:
-    broken = broken_relations(template.relations, template.line_keys, copies.figures)
+    """Relations checked once per distinct copy at a regular station, found on every copy."""
+    representatives = layout.representatives.figures
+    broken = broken_relations(template.relations, template.line_keys, representatives)
+    owner, copy = layout.expand(broken.row)
+    relation = broken.relation[owner]
+    order = np.lexsort((relation, copy))
+    copy, owner = copy[order], owner[order]
+    left, right = broken.left[owner], broken.right[owner]
     return Findings.build(
         FindingKind.RELATION_BROKEN_ON_COPY,
         names,
-        broken.row.size,
-        station=copies.station[broken.row],
-        copy=broken.row,
-        relation=broken.relation,
-        left=broken.left,
-        right=broken.right,
-        delta=broken.left - broken.right,
+        copy.size,
+        station=copies.station[copy],
+        copy=copy,
+        relation=broken.relation[owner],
+        left=left,
+        right=right,
+        delta=left - right,
         copies=1,
         organisations=1,
     )

@@ -7,6 +7,7 @@ import numpy as np
 from pollwatch.core.crosscheck.consensus import Consensus
 from pollwatch.core.crosscheck.findings import FindingKind, Findings, FingerprintNames
 from pollwatch.core.crosscheck.inputs import Copies, Figures, IndexArray
+from pollwatch.core.crosscheck.layout import CopyLayout
 
 
 def copies_disagree(consensus: Consensus, names: FingerprintNames) -> Findings:
@@ -27,28 +28,37 @@ def copies_disagree(consensus: Consensus, names: FingerprintNames) -> Findings:
 
 
 def copies_against_official(
-    copies: Copies, official: Figures, official_row: IndexArray, names: FingerprintNames
+    copies: Copies,
+    layout: CopyLayout,
+    official: Figures,
+    official_row: IndexArray,
+    names: FingerprintNames,
 ) -> Findings:
     """One finding per copy and line whose value differs from the station's official figure.
 
-    Each copy is a signed document in its own right, so each is compared on its own;
-    ``official_row`` gives each station's row in ``official`` (-1: none published).
+    Each copy is a signed document in its own right, so each gets its own finding;
+    ``official_row`` gives each station's row in ``official`` (-1: none published). Identical
+    copies of a regular station are compared once (``CopyLayout.representatives``).
     """
-    row = official_row[copies.station]
+    representatives = layout.representatives
+    row = official_row[layout.station[representatives.position]]
     published = np.flatnonzero(row >= 0)
     theirs = official.take(row[published])
-    ours = (
-        copies.figures if published.size == copies.figures.rows else copies.figures.take(published)
-    )
+    ours = representatives.figures
+    if published.size != ours.rows:
+        ours = ours.take(published)
     differs = ours.values != theirs.values
     if ours.missing.any() or theirs.missing.any():
         differs &= ~ours.missing & ~theirs.missing
     at, line = np.nonzero(differs)
-    copy = published[at]
+    owner, copy = layout.expand(published[at])
+    at, line = at[owner], line[owner]
+    order = np.lexsort((line, copy))
+    copy, at, line = copy[order], at[order], line[order]
     return Findings.build(
         FindingKind.COPY_DIFFERS_FROM_OFFICIAL,
         names,
-        at.size,
+        copy.size,
         station=copies.station[copy],
         copy=copy,
         line=line,

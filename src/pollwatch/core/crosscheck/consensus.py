@@ -39,10 +39,9 @@ from pollwatch.core.crosscheck.inputs import (
     IndexArray,
     Int64Array,
 )
+from pollwatch.core.crosscheck.layout import KEY_LIMIT, CopyLayout, lay_out
 
 _MAX, _MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
-# Combined sort keys must stay clear of int64 overflow.
-_KEY_LIMIT = 2**62
 
 
 @dataclass(frozen=True)
@@ -78,61 +77,40 @@ class Consensus:
         return Figures(values, missing)
 
 
-def consensus(copies: Copies) -> Consensus:
+def consensus(copies: Copies | CopyLayout) -> Consensus:
     """The copies compared per station and line, and the consensus where there is one.
 
-    Most stations are regular: every copy complete and identical to the others, so the
-    consensus is that copy. They are settled by comparing each copy with the one before it;
-    only the irregular rest (a disagreement or a blank anywhere) goes through the general
+    At a regular station (every copy complete and identical) the consensus is that copy;
+    only irregular stations (a disagreement or a blank anywhere) go through the general
     per-organisation count. Both paths apply the same rule (the tests hold them to a
     per-station reference).
     """
-    figures = copies.figures
-    if figures.rows == 0:
-        return _no_copies(figures.lines)
-    order = _station_organisation_order(copies.station, copies.organisation)
-    if order is None:
-        station, organisation = copies.station, copies.organisation
-        values, missing = figures.values, figures.missing
-    else:
-        station, organisation = copies.station[order], copies.organisation[order]
-        # np.take is several times faster than fancy indexing on rows of a matrix.
-        values = np.take(figures.values, order, axis=0)
-        missing = np.take(figures.missing, order, axis=0)
-
-    same_station = station[1:] == station[:-1]
-    station_start = np.flatnonzero(np.r_[True, ~same_station])
-    station_copies = np.diff(np.r_[station_start, figures.rows]).astype(np.int64)
-    new_organisation = np.r_[True, ~same_station | (organisation[1:] != organisation[:-1])]
-    station_organisations = np.add.reduceat(new_organisation.astype(np.int64), station_start)
-
-    irregular_copy: BoolArray = np.asarray(missing.any(axis=1))
-    irregular_copy[1:] |= same_station & (values[1:] != values[:-1]).any(axis=1)
-    irregular = np.logical_or.reduceat(irregular_copy, station_start)
-
-    lines = figures.lines
-    first = np.take(values, station_start, axis=0)
-    per_line = np.repeat(station_organisations[:, None], lines, axis=1)
+    layout = copies if isinstance(copies, CopyLayout) else lay_out(copies)
+    lines = layout.figures.lines
+    if layout.figures.rows == 0:
+        return _no_copies(lines)
+    first = np.take(layout.figures.values, layout.station_start, axis=0)
+    per_line = np.repeat(layout.station_organisations[:, None], lines, axis=1)
     result = Consensus(
-        station=station[station_start].astype(np.intp),
+        station=layout.stations.astype(np.intp),
         value=first,
         agreed=np.ones(first.shape, dtype=np.bool_),
         support=per_line,
         organisations=per_line.copy(),
-        copies=np.repeat(station_copies[:, None], lines, axis=1),
+        copies=np.repeat(layout.station_copies[:, None], lines, axis=1),
         lowest=first.copy(),
         highest=first.copy(),
-        station_copies=station_copies,
-        station_organisations=station_organisations,
+        station_copies=layout.station_copies,
+        station_organisations=layout.station_organisations,
     )
-    if irregular.any():
-        at = np.flatnonzero(irregular)
-        rows = np.repeat(irregular, station_copies)
+    if not layout.regular.all():
+        at = np.flatnonzero(~layout.regular)
+        rows = np.repeat(~layout.regular, layout.station_copies)
         general = _general(
-            station[rows],
-            organisation[rows],
-            np.compress(rows, values, axis=0),
-            np.compress(rows, missing, axis=0),
+            layout.station[rows],
+            layout.organisation[rows],
+            np.compress(rows, layout.figures.values, axis=0),
+            np.compress(rows, layout.figures.missing, axis=0),
         )
         for name in ("value", "agreed", "support", "organisations", "copies", "lowest", "highest"):
             getattr(result, name)[at] = getattr(general, name)
@@ -208,31 +186,12 @@ def _sorted_pairs(rank: Int64Array, value: Int64Array) -> tuple[Int64Array, Int6
         return rank, value
     low = int(value.min())
     span = int(value.max()) - low + 1
-    if (int(rank.max()) + 1) * span < _KEY_LIMIT:
+    if (int(rank.max()) + 1) * span < KEY_LIMIT:
         # One packed key sorts several times faster than a two-key lexsort.
         key = np.sort(rank.astype(np.int64) * span + (value - low))
         return key // span, key % span + low
     order = np.lexsort((value, rank))
     return rank[order], value[order]
-
-
-def _station_organisation_order(station: IndexArray, organisation: Int64Array) -> IndexArray | None:
-    """Copies ordered by station, then organisation, then as given; None if already so."""
-    low = int(organisation.min())
-    span = int(organisation.max()) - low + 1
-    rows = station.size
-    row_bits = max(1, (rows - 1).bit_length())
-    if int(station.min()) < 0 or (int(station.max()) + 1) * span >= _KEY_LIMIT:
-        return np.lexsort((organisation, station)).astype(np.intp)
-    key = station.astype(np.int64) * span + (organisation - low)
-    if bool(np.all(key[1:] >= key[:-1])):
-        return None
-    if (int(key.max()) + 1) << row_bits < _KEY_LIMIT:
-        # Sorting values (SIMD) is several times faster than argsort: pack the row number
-        # into the key's low bits and read it back after sorting.
-        packed = np.sort((key << row_bits) | np.arange(rows, dtype=np.int64))
-        return (packed & ((1 << row_bits) - 1)).astype(np.intp)
-    return np.argsort(key, kind="stable").astype(np.intp)
 
 
 def _no_copies(lines: int) -> Consensus:
