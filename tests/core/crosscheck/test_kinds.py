@@ -11,6 +11,7 @@ from pollwatch.core.crosscheck import (
     CrossCheck,
     CrosscheckInputError,
     FindingKind,
+    Hierarchy,
     OfficialResults,
     crosscheck,
 )
@@ -268,3 +269,37 @@ def test_wrong_inputs_are_refused_with_what_was_expected() -> None:
     with pytest.raises(CrosscheckInputError, match="cycle"):
         tree([1, 0], [0])
     assert line("yes") == 4
+
+
+def test_fingerprints_name_kind_place_and_lines_by_stable_ids() -> None:
+    hierarchy = Hierarchy(
+        commission_parent=np.array([-1, 0], dtype=np.intp),
+        station_commission=np.array([1, 1], dtype=np.intp),
+        station_ids=np.array([5001, 5002], dtype=np.int64),
+        commission_ids=np.array([70, 71], dtype=np.int64),
+    )
+    published = {0: with_lines(GOOD, yes=401), 1: GOOD}
+    totals = {1: [2 * v for v in GOOD]}
+    result = crosscheck(
+        TINY,
+        hierarchy,
+        copies([(0, 1, GOOD), (1, 1, with_lines(GOOD, no=None))], ids=[900, 901]),
+        official(published),
+        official(totals),
+    )
+    assert result.findings.fingerprint.tolist() == [
+        "relation-broken-on-official|station:5001|relation:in_boxes == invalid + sum(options)",
+        "copy-differs-from-official|station:5001/copy:900|line:yes",
+        "consensus-differs-from-official|station:5001|line:yes",
+        "total-differs-from-children|commission:71|line:yes",
+    ]
+    # The values are not part of it: another wrong figure on the same line is the same finding.
+    published[0] = with_lines(GOOD, yes=402)
+    again = crosscheck(
+        TINY,
+        hierarchy,
+        copies([(0, 1, GOOD), (1, 1, with_lines(GOOD, no=None))], ids=[900, 901]),
+        official(published),
+        official(totals),
+    )
+    assert again.findings.fingerprint.tolist() == result.findings.fingerprint.tolist()

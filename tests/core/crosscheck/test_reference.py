@@ -42,7 +42,9 @@ def elections(draw: st.DrawFn) -> Election:
     )
     # Copies repeated by other organisations make the usual case: identical copies.
     echoes = draw(st.lists(st.tuples(st.integers(0, 9), st.integers(0, 2)), max_size=6))
-    copy_rows += [(copy_rows[i][0], org, copy_rows[i][2]) for i, org in echoes if i < len(copy_rows)]
+    copy_rows += [
+        (copy_rows[i][0], org, copy_rows[i][2]) for i, org in echoes if i < len(copy_rows)
+    ]
     published = draw(st.dictionaries(st.integers(0, stations - 1), ROW))
     totals = draw(
         st.dictionaries(
