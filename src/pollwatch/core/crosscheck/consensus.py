@@ -21,9 +21,11 @@ The consensus rule, per station and per line:
   are the observers' figures for the station. ``support`` says how many organisations agree,
   for callers that want more before they rely on a value.
 
-Everything runs on arrays: copies are sorted by (station, organisation) once, organisations'
-values are reduced with ``reduceat``, and the majority is found per line by sorting
-(station, value) pairs and measuring runs — a loop over the template's lines, not stations.
+Everything runs on arrays. Copies are sorted by (station, organisation) once (``layout``); at
+a station whose copies are all complete and identical, that copy is the consensus. Elsewhere
+each organisation's values are reduced with ``reduceat`` and the majority is found per line by
+sorting (station, value) pairs and measuring runs — a loop over the template's lines, never
+over stations.
 """
 
 from __future__ import annotations
