@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pollwatch.core.crosscheck import CrosscheckInputError, Figures, Hierarchy
+from pollwatch.core.crosscheck import Copies, CrosscheckInputError, Figures, Hierarchy, consensus
 from pollwatch.core.tabulation import observed_in_place_of_official, tabulate
 
 KEYS = ("registered", "yes", "no")
@@ -102,3 +102,19 @@ def _ancestors(hierarchy: Hierarchy, station: int) -> list[int]:
     while (parent := int(hierarchy.commission_parent[chain[-1]])) >= 0:
         chain.append(parent)
     return chain
+
+
+def test_observers_figures_tabulate_on_their_own_with_their_coverage() -> None:
+    station_copies = Copies(
+        station=np.array([0, 0, 2, 2, 2], dtype=np.intp),
+        organisation=np.array([1, 2, 1, 2, 3], dtype=np.int64),
+        figures=Figures.complete(
+            [[100, 60, 30], [100, 60, 30], [300, 150, 120], [300, 151, 120], [300, 152, 120]]
+        ),
+    )
+    observed = consensus(station_copies).figures(4)
+    table = tabulate(TREE, observed, KEYS)
+    # Station 2's Yes has no majority (three organisations, three values): not counted.
+    assert table.national.tolist() == [400, 60, 150]
+    assert table.national_counted.tolist() == [2, 1, 2]
+    assert table.counted[3].tolist() == [1, 0, 1]
