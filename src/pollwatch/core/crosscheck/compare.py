@@ -48,7 +48,7 @@ def copies_against_official(
     if published.size != ours.rows:
         ours = ours.take(published)
     differs = ours.values != theirs.values
-    if ours.missing.any() or theirs.missing.any():
+    if ours.has_blanks or theirs.has_blanks:
         differs &= ~ours.missing & ~theirs.missing
     at, line = np.nonzero(differs)
     owner, copy = layout.expand(published[at])

@@ -79,7 +79,8 @@ def lay_out(copies: Copies) -> CopyLayout:
     if order is None:
         station, organisation, ordered = copies.station, copies.organisation, figures
     else:
-        station, organisation = copies.station[order], copies.organisation[order]
+        station = np.take(copies.station, order)
+        organisation = np.take(copies.organisation, order)
         ordered = figures.take(order)
     same_station = station[1:] == station[:-1]
     station_start = np.flatnonzero(np.r_[True, ~same_station])
@@ -91,8 +92,10 @@ def lay_out(copies: Copies) -> CopyLayout:
     else:
         station_organisations = np.add.reduceat(new_organisation.astype(np.int64), station_start)
         values = ordered.values
-        irregular: BoolArray = np.asarray(ordered.missing.any(axis=1))
-        irregular[1:] |= same_station & (values[1:] != values[:-1]).any(axis=1)
+        irregular = np.zeros(figures.rows, dtype=np.bool_)
+        irregular[1:] = same_station & (values[1:] != values[:-1]).any(axis=1)
+        if ordered.has_blanks:
+            irregular |= ordered.missing.any(axis=1)
         regular = ~np.logical_or.reduceat(irregular, station_start)
     return CopyLayout(
         order=order,

@@ -32,7 +32,11 @@ def broken_relations(
     column = {key: index for index, key in enumerate(line_keys)}
     # One line's figures contiguous in memory: relations read whole lines, not protocols.
     by_line = np.ascontiguousarray(figures.values.T)
-    blank_lines: BoolArray = np.asarray(figures.missing.any(axis=0))
+    blank_lines: BoolArray = (
+        np.asarray(figures.missing.any(axis=0))
+        if figures.has_blanks
+        else np.zeros(figures.lines, dtype=np.bool_)
+    )
     rows, which, lefts, rights = [], [], [], []
     for index, relation in enumerate(relations):
         if figures.rows == 0:
