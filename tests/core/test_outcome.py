@@ -156,6 +156,8 @@ def test_the_observers_figures_change_the_outcome() -> None:
     assert comparison.official.decision == ADOPTED
     assert comparison.observed.decision == REJECTED
     assert comparison.changed
+    assert comparison.official.regions_passing == (1, 3)
+    assert comparison.regions_that_change == (3,)
     assert comparison.observed_tabulation.national.tolist() == [300, 180, 89, 91]
 
 

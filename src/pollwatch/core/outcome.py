@@ -116,6 +116,7 @@ class Outcome:
     shares: dict[str, Fraction] = field(default_factory=dict)
     regions_in_favour: int | None = None
     regions: int | None = None
+    regions_passing: tuple[int, ...] = ()  # commission indexes of the regions in favour
 
 
 def decide(rule: OutcomeRule, tabulation: Tabulation, regions: IndexArray | None = None) -> Outcome:
@@ -169,6 +170,7 @@ def _regional(rule: RegionalMajorityRule, tabulation: Tabulation, regions: Index
         shares=shares,
         regions_in_favour=count,
         regions=int(regions.size),
+        regions_passing=tuple(regions[in_favour].tolist()),
     )
 
 
@@ -180,6 +182,13 @@ class OutcomeComparison:
     observed: Outcome
     official_tabulation: Tabulation
     observed_tabulation: Tabulation
+
+    @property
+    def regions_that_change(self) -> tuple[int, ...]:
+        """Regions (commission indexes) in favour under one set of figures but not the other."""
+        return tuple(
+            sorted(set(self.official.regions_passing) ^ set(self.observed.regions_passing))
+        )
 
     @property
     def changed(self) -> bool:
