@@ -7,11 +7,11 @@ A synthetic referendum (`core.synth`, seed 1) is the honest count. The official 
 publish every station, with 1 % of them falsified (No votes moved to Yes) and 0.1 % with broken
 arithmetic, and every commission's total, one of them wrong. Observers hand in three copies
 per station on average (stations drawn at random, so some have none), from five
-organisations, 0.5 % of them misread by one vote, in random order. Times the whole
-cross-check (best of three, each run recorded), with copies in random order and presorted, its
-fingerprints, and the two tabulations and outcome comparison; prints the figures and writes
-bench/results/crosscheck_core.json. Target: the cross-check <= 3 s at 1,000,000
-stations with 3,000,000 copies.
+organisations, 0.5 % of them misread by one vote and 1 % with one line left blank, in random
+order. Times the whole cross-check (best of three, each run recorded), with copies in random
+order and presorted, its fingerprints, and the two tabulations and outcome comparison; prints
+the figures and writes bench/results/crosscheck_core.json. Target: the cross-check <= 3 s at
+1,000,000 stations with 3,000,000 copies.
 """
 
 from __future__ import annotations
@@ -157,6 +157,10 @@ def _inputs(
     copy_figures = honest[station]
     misread = rng.random(count) < 0.005
     copy_figures[misread, yes] += 1
+    # An unreadable line on 1 % of copies.
+    blank = np.zeros(copy_figures.shape, dtype=np.bool_)
+    unreadable = np.flatnonzero(rng.random(count) < 0.01)
+    blank[unreadable, rng.integers(0, len(LINE_KEYS), unreadable.size)] = True
     return (
         hierarchy,
         OfficialResults(np.arange(stations, dtype=np.intp), Figures.complete(official)),
@@ -164,7 +168,7 @@ def _inputs(
         Copies(
             station,
             rng.integers(1, ORGANISATIONS + 1, count).astype(np.int64),
-            Figures.complete(copy_figures),
+            Figures(copy_figures, blank),
         ),
         honest,
     )
