@@ -111,6 +111,12 @@ def main() -> None:
         "outcome_official": comparison.official.decision,
         "outcome_observed": comparison.observed.decision,
         "honest_yes": int(honest[:, LINE_KEYS.index("yes")].sum()),
+        # The first run in a process pays for fresh memory (page faults); glibc keeps freed
+        # memory for reuse when these are raised, e.g. MALLOC_MMAP_THRESHOLD_=1073741824.
+        "malloc_environment": {
+            name: os.environ.get(name)
+            for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+        },
         "machine": {
             "python": platform.python_version(),
             "numpy": np.__version__,
