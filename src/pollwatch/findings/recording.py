@@ -1,0 +1,287 @@
+"""Recording computed findings: upsert by fingerprint, resolve the vanished, never touch status.
+
+A recording covers a scope — the whole election, or one station — and the kinds of one
+detector. Within it, the computed findings are the complete truth: each is inserted, updated or
+left as it is by fingerprint; a resolved one that is computed again is present again with its
+human status intact; a stored one that is no longer computed is resolved. Findings outside the
+scope are never touched, so a submission at one station cannot resolve another station's
+findings, nor a cross-check resolve a silent change.
+
+All rows go through one staging table (bulk.py): a handful of statements whatever the count.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+
+from pollwatch.bulk import StagingTable
+from pollwatch.findings.computed import CROSSCHECK_KINDS, ComputedFinding
+from pollwatch.findings.models import Finding, FindingKind, Severity
+from pollwatch.registry.models import Election, PollingStation
+
+
+class RecordingError(ValueError):
+    """Computed findings that cannot be recorded as given; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The findings a recording covers: of these kinds, in the whole election or at a station."""
+
+    kinds: frozenset[str]
+    station_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.kinds:
+            raise RecordingError("a recording scope needs at least one kind of finding")
+
+    @classmethod
+    def election(cls, kinds: frozenset[str] = CROSSCHECK_KINDS) -> Scope:
+        return cls(kinds=kinds)
+
+    @classmethod
+    def station(cls, station_id: int, kinds: frozenset[str] = CROSSCHECK_KINDS) -> Scope:
+        return cls(kinds=kinds, station_id=station_id)
+
+    def covers(self, finding: ComputedFinding) -> bool:
+        return finding.kind in self.kinds and (
+            self.station_id is None or finding.station_id == self.station_id
+        )
+
+    def __str__(self) -> str:
+        place = "the whole election" if self.station_id is None else f"station {self.station_id}"
+        return f"{place}, kinds {', '.join(sorted(self.kinds))}"
+
+
+@dataclass(frozen=True)
+class RecordingCounts:
+    """What one recording did; new + updated + unchanged + reappeared = findings computed."""
+
+    new: int
+    updated: int  # present before, values changed
+    unchanged: int
+    reappeared: int  # resolved before, computed again: present again, status kept
+    resolved: int  # present before, no longer computed
+
+
+_STAGED = StagingTable(
+    "pollwatch_staged_findings",
+    {
+        "fingerprint": "text",
+        "kind": "text",
+        "severity": "text",
+        "station_id": "int",
+        "commission_id": "int",
+        "lines": "text",
+        "relation": "text",
+        "left_value": "int",
+        "right_value": "int",
+        "delta": "int",
+        "magnitude": "int",
+        "detail": "text",
+    },
+)
+# Columns a recomputation may change; kind and place are part of the fingerprint.
+_VALUES = ("severity", "lines", "relation", "left_value", "right_value", "delta", "magnitude")
+_JSON = ("lines", "detail")
+_KINDS = frozenset(FindingKind.values)
+_SEVERITIES = frozenset(Severity.values)
+
+
+def record_findings(
+    election: Election,
+    scope: Scope,
+    computed: Sequence[ComputedFinding],
+    *,
+    now: datetime.datetime | None = None,
+) -> RecordingCounts:
+    """Make the stored findings of ``scope`` match ``computed``; returns what changed.
+
+    Raises RecordingError, writing nothing, if a computed finding lies outside the scope, has
+    an unknown kind or severity, or shares its fingerprint with another.
+    """
+    _check(scope, computed)
+    at = connection.ops.adapt_datetimefield_value(now or timezone.now())
+    table = Finding._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        lock_scope(election, scope)
+        _STAGED.create(cursor)
+        _STAGED.load(cursor, _staged_rows(computed))
+        _STAGED.index(cursor, "fingerprint")
+        updated = _update(cursor, election.pk, at, present=True)
+        reappeared = _update(cursor, election.pk, at, present=False)
+        new = _insert(cursor, election.pk, at)
+        resolved = _resolve(cursor, table, election.pk, scope, at)
+        _STAGED.drop(cursor)
+    return RecordingCounts(
+        new=new,
+        updated=updated,
+        unchanged=len(computed) - new - updated - reappeared,
+        reappeared=reappeared,
+        resolved=resolved,
+    )
+
+
+def lock_scope(election: Election, scope: Scope) -> None:
+    """Serialise recordings that could touch the same findings; call inside a transaction.
+
+    A station's recordings take the election in share mode and the station exclusively, so
+    stations record in parallel; a whole-election recording takes the election exclusively and
+    waits for them (and they for it). Without this, two recordings of one station could both
+    insert a new fingerprint (the unique constraint would refuse one) or interleave their
+    resolutions. A caller that computes from the database should lock before reading, so that
+    an older computation cannot overwrite a newer one; locking again later is harmless.
+    SQLite has a single writer and no row locks: there is nothing to do.
+    """
+    if connection.vendor != "postgresql":
+        if scope.station_id is not None:
+            _check_station(
+                election,
+                scope.station_id,
+                found=PollingStation.objects.filter(
+                    pk=scope.station_id, election=election
+                ).exists(),
+            )
+        return
+    elections = Election._meta.db_table
+    with connection.cursor() as cursor:
+        if scope.station_id is None:
+            cursor.execute(
+                f"SELECT 1 FROM {elections} WHERE id = %s FOR NO KEY UPDATE", [election.pk]
+            )
+            return
+        cursor.execute(f"SELECT 1 FROM {elections} WHERE id = %s FOR SHARE", [election.pk])
+        cursor.execute(
+            f"SELECT 1 FROM {PollingStation._meta.db_table} WHERE id = %s AND election_id = %s "
+            "FOR NO KEY UPDATE",
+            [scope.station_id, election.pk],
+        )
+        _check_station(election, scope.station_id, found=cursor.fetchone() is not None)
+
+
+def _check_station(election: Election, station_id: int, *, found: bool) -> None:
+    if not found:
+        raise RecordingError(f"station {station_id} is not in election {election.slug!r}")
+
+
+def _check(scope: Scope, computed: Sequence[ComputedFinding]) -> None:
+    outside = [finding.fingerprint for finding in computed if not scope.covers(finding)]
+    if outside:
+        raise RecordingError(
+            f"{len(outside)} findings lie outside the recording's scope ({scope}), e.g. "
+            f"{outside[0]!r}; a recording may only write the findings it can also resolve"
+        )
+    unknown: set[str] = {finding.kind for finding in computed} - _KINDS
+    unknown |= {str(finding.severity) for finding in computed} - _SEVERITIES
+    if unknown:
+        raise RecordingError(
+            f"unknown kinds or severities {sorted(unknown)}; expected kinds "
+            f"{sorted(_KINDS)} and severities {sorted(_SEVERITIES)}"
+        )
+    if len({finding.fingerprint for finding in computed}) != len(computed):
+        counts = Counter(finding.fingerprint for finding in computed)
+        repeated = [fingerprint for fingerprint, count in counts.items() if count > 1]
+        raise RecordingError(
+            f"{len(repeated)} fingerprints are computed more than once, e.g. {repeated[0]!r}; "
+            "expected one finding per fingerprint"
+        )
+
+
+def _staged_rows(computed: Sequence[ComputedFinding]) -> Iterator[tuple[object, ...]]:
+    encoded_lines: dict[tuple[str, ...], str] = {}  # a template has few distinct line lists
+    for finding in computed:
+        lines = encoded_lines.get(finding.lines)
+        if lines is None:
+            lines = encoded_lines[finding.lines] = _json(list(finding.lines))
+        yield (
+            finding.fingerprint,
+            finding.kind,
+            finding.severity,
+            finding.station_id,
+            finding.commission_id,
+            lines,
+            finding.relation,
+            finding.left,
+            finding.right,
+            finding.delta,
+            finding.magnitude,
+            _json(finding.detail),
+        )
+
+
+def _json(value: object) -> str:
+    # One spelling for equal values: SQLite compares JSON as text.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _staged(column: str) -> str:
+    if column in _JSON and connection.vendor == "postgresql":
+        return f"CAST(s.{column} AS jsonb)"
+    return f"s.{column}"
+
+
+def _update(cursor: CursorWrapper, election_id: int, at: Any, *, present: bool) -> int:
+    """Rewrite stored findings that are computed again: the present ones whose values changed
+    (``present``), or the resolved ones, which become present again (not ``present``)."""
+    table = Finding._meta.db_table
+    assignments = [f"{column} = {_staged(column)}" for column in (*_VALUES, "detail")]
+    assignments.append("last_changed = %s")
+    params: list[Any] = [at]
+    condition = "t.present"
+    if not present:
+        assignments += ["present = %s", "resolved_at = NULL"]
+        params.append(True)
+        condition = "NOT t.present"
+    else:
+        distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+        changed = " OR ".join(
+            f"t.{column} {distinct} {_staged(column)}" for column in (*_VALUES, "detail")
+        )
+        condition += f" AND ({changed})"
+    cursor.execute(
+        f"UPDATE {table} AS t SET {', '.join(assignments)} FROM {_STAGED.name} AS s "
+        f"WHERE t.election_id = %s AND t.fingerprint = s.fingerprint AND {condition}",
+        [*params, election_id],
+    )
+    return int(cursor.rowcount)
+
+
+def _insert(cursor: CursorWrapper, election_id: int, at: Any) -> int:
+    table = Finding._meta.db_table
+    staged = ("fingerprint", "kind", "station_id", "commission_id", *_VALUES, "detail")
+    columns = ("election_id", *staged, "status", "present", "first_seen", "last_changed")
+    cursor.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"SELECT %s, {', '.join(_staged(column) for column in staged)}, %s, %s, %s, %s "
+        f"FROM {_STAGED.name} AS s WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {table} AS t "
+        "WHERE t.election_id = %s AND t.fingerprint = s.fingerprint)",
+        [election_id, Finding.Status.OPEN, True, at, at, election_id],
+    )
+    return int(cursor.rowcount)
+
+
+def _resolve(cursor: CursorWrapper, table: str, election_id: int, scope: Scope, at: Any) -> int:
+    """Resolve the present findings of the scope that were not computed this time."""
+    kinds = sorted(scope.kinds)
+    where = f"t.election_id = %s AND t.present AND t.kind IN ({', '.join(['%s'] * len(kinds))})"
+    params: list[Any] = [False, at, at, election_id, *kinds]
+    if scope.station_id is not None:
+        where += " AND t.station_id = %s"
+        params.append(scope.station_id)
+    cursor.execute(
+        f"UPDATE {table} AS t SET present = %s, resolved_at = %s, last_changed = %s "
+        f"WHERE {where} AND NOT EXISTS "
+        f"(SELECT 1 FROM {_STAGED.name} AS s WHERE s.fingerprint = t.fingerprint)",
+        params,
+    )
+    return int(cursor.rowcount)
