@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "pollwatch.web",
     "pollwatch.demo",
     "pollwatch.registry",
+    "pollwatch.ledger",
     "pollwatch.findings",
 ]
 

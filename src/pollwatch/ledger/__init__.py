@@ -1,0 +1,1 @@
+"""The ledger: the per-election transparency log of accepted submissions (DESIGN §5)."""

@@ -1,0 +1,252 @@
+"""`pollwatch verify`: offline checks of what the transparency log publishes (DESIGN §5).
+
+    pollwatch verify receipt RECEIPT --log-key VKEY [--entry FILE | --leaf-hash HEX] ...
+    pollwatch verify log DIR --log-key VKEY ...
+
+Exit status: 0 valid, 1 invalid, 2 unreadable input (`core.tlog.verify_export` decides which).
+Each subject is one subparser and one handler in `_SUBJECTS`; checking the live database
+against the log will be a third subject once the ledger stores its records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from pollwatch.core.tlog import HASH_SIZE, TlogError, leaf_hash
+from pollwatch.core.tlog.checkpoint import Checkpoint
+from pollwatch.core.tlog.cosignature import CosignatureVerifier
+from pollwatch.core.tlog.note import Ed25519Verifier, NoteSignature, b64encode
+from pollwatch.core.tlog.verify_export import (
+    UnreadableInput,
+    VerificationFailed,
+    check_receipt,
+    verify_log_directory,
+)
+
+VALID, INVALID, UNREADABLE = 0, 1, 2
+
+
+def _read_file(path: str, what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as error:
+        raise UnreadableInput(f"cannot read {what} {path}: {error.strerror or error}") from None
+
+
+def _key_text(value: str, what: str) -> str:
+    """A key given as a string or as @file (the file's one line)."""
+    if not value.startswith("@"):
+        return value
+    try:
+        return _read_file(value[1:], what).decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise UnreadableInput(f"{what} file {value[1:]} is not ASCII") from None
+
+
+def _log_key(value: str) -> Ed25519Verifier:
+    try:
+        return Ed25519Verifier.from_key_string(_key_text(value, "log key"))
+    except TlogError as error:
+        if isinstance(error, UnreadableInput):
+            raise
+        raise UnreadableInput(f"log key: {error}") from None
+
+
+def _witness_keys(values: Sequence[str]) -> list[CosignatureVerifier]:
+    keys = []
+    for number, value in enumerate(values, start=1):
+        try:
+            keys.append(CosignatureVerifier.from_key_string(_key_text(value, "witness key")))
+        except TlogError as error:
+            if isinstance(error, UnreadableInput):
+                raise
+            raise UnreadableInput(f"witness key {number}: {error}") from None
+    return keys
+
+
+def _leaf_hash(entry: str | None, leaf_hex: str | None) -> bytes:
+    if entry is not None:
+        return leaf_hash(_read_file(entry, "entry"))
+    assert leaf_hex is not None  # argparse requires one of the two
+    try:
+        value = bytes.fromhex(leaf_hex)
+    except ValueError:
+        raise UnreadableInput(f"leaf hash {leaf_hex!r} is not hexadecimal") from None
+    if len(value) != HASH_SIZE:
+        raise UnreadableInput(f"leaf hash is {len(value)} bytes, not {HASH_SIZE}")
+    return value
+
+
+def _checkpoint_fields(
+    checkpoint: Checkpoint, cosigners: Sequence[NoteSignature]
+) -> dict[str, Any]:
+    return {
+        "origin": checkpoint.origin,
+        "size": checkpoint.size,
+        "root_hash": b64encode(checkpoint.root_hash),
+        "root_hash_hex": checkpoint.root_hash.hex(),
+        "cosigners": [s.name for s in cosigners],
+    }
+
+
+def _signed_by(log: Ed25519Verifier, cosigners: Sequence[NoteSignature], quorum: int) -> str:
+    if not cosigners:
+        return _("signed by %(log)s") % {"log": log.name}
+    return _("signed by %(log)s, cosigned by %(witnesses)s (quorum %(quorum)s)") % {
+        "log": log.name,
+        "witnesses": ", ".join(s.name for s in cosigners),
+        "quorum": quorum,
+    }
+
+
+class Command(BaseCommand):
+    help = (
+        "Verify offline a receipt or an exported log against the log's public key "
+        "(exit 0 valid, 1 invalid, 2 unreadable input)."
+    )
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        subjects = parser.add_subparsers(dest="subject", required=True, metavar="{receipt,log}")
+        receipt = subjects.add_parser("receipt", help=_("a tlog-proof receipt for one entry"))
+        receipt.add_argument("receipt_file", metavar="RECEIPT_FILE")
+        leaf = receipt.add_mutually_exclusive_group(required=True)
+        leaf.add_argument("--entry", help=_("file holding the entry's exact bytes"))
+        leaf.add_argument("--leaf-hash", help=_("the entry's leaf hash, 64 hex digits"))
+        self._common(receipt)
+        log = subjects.add_parser("log", help=_("an exported tiles tree"))
+        log.add_argument("directory", metavar="DIR")
+        self._common(log)
+
+    @staticmethod
+    def _common(parser: CommandParser) -> None:
+        parser.add_argument(
+            "--log-key", required=True, help=_("the log's verifier key, or @file holding it")
+        )
+        parser.add_argument(
+            "--origin", help=_("the log's origin line (default: the log key's name)")
+        )
+        parser.add_argument(
+            "--witness-key",
+            action="append",
+            default=[],
+            help=_("a witness's cosignature verifier key or @file (repeatable)"),
+        )
+        parser.add_argument(
+            "--quorum",
+            type=int,
+            default=None,
+            help=_("witness cosignatures required (default: every --witness-key)"),
+        )
+        parser.add_argument(
+            "--json", action="store_true", help=_("print a machine-readable result")
+        )
+
+    def handle(self, *args: Any, subject: str, **options: Any) -> None:
+        handler = _SUBJECTS[subject]
+        as_json: bool = options["json"]
+        try:
+            log = _log_key(options["log_key"])
+            witnesses = _witness_keys(options["witness_key"])
+            quorum = len(witnesses) if options["quorum"] is None else options["quorum"]
+            message, fields = handler(self, log, witnesses, quorum, options)
+        except UnreadableInput as error:
+            self._fail(UNREADABLE, _("unreadable input: %(reason)s") % {"reason": error}, as_json)
+        except VerificationFailed as error:
+            self._fail(INVALID, _("invalid: %(reason)s") % {"reason": error}, as_json)
+        else:
+            if as_json:
+                self.stdout.write(json.dumps({"status": "valid", "exit": VALID, **fields}))
+            else:
+                self.stdout.write(_("valid: %(message)s") % {"message": message})
+
+    def _fail(self, code: int, reason: str, as_json: bool) -> None:
+        if as_json:
+            status = "invalid" if code == INVALID else "unreadable"
+            self.stdout.write(json.dumps({"status": status, "exit": code, "reason": reason}))
+        raise CommandError(reason, returncode=code)
+
+    def _receipt(
+        self,
+        log: Ed25519Verifier,
+        witnesses: Sequence[CosignatureVerifier],
+        quorum: int,
+        options: dict[str, Any],
+    ) -> tuple[str, dict[str, Any]]:
+        entry_hash = _leaf_hash(options["entry"], options["leaf_hash"])
+        data = _read_file(options["receipt_file"], "receipt")
+        verified = check_receipt(
+            data, entry_hash, log, origin=options["origin"], witnesses=witnesses, quorum=quorum
+        )
+        checkpoint = verified.checkpoint
+        message = _(
+            "entry %(index)s (leaf hash %(leaf)s) is in the log %(origin)s at size %(size)s, "
+            "root %(root)s; %(signed)s"
+        ) % {
+            "index": verified.index,
+            "leaf": entry_hash.hex(),
+            "origin": checkpoint.origin,
+            "size": checkpoint.size,
+            "root": b64encode(checkpoint.root_hash),
+            "signed": _signed_by(log, verified.cosigners, quorum),
+        }
+        fields = {
+            "subject": "receipt",
+            "index": verified.index,
+            "leaf_hash": entry_hash.hex(),
+            **_checkpoint_fields(checkpoint, verified.cosigners),
+        }
+        return message, fields
+
+    def _log(
+        self,
+        log: Ed25519Verifier,
+        witnesses: Sequence[CosignatureVerifier],
+        quorum: int,
+        options: dict[str, Any],
+    ) -> tuple[str, dict[str, Any]]:
+        verified = verify_log_directory(
+            Path(options["directory"]),
+            log,
+            origin=options["origin"],
+            witnesses=witnesses,
+            quorum=quorum,
+        )
+        checkpoint = verified.checkpoint
+        message = _(
+            "log %(origin)s at size %(size)s, root %(root)s: %(bundles)s entry bundles and "
+            "%(tiles)s tiles recomputed from the entries and equal; %(signed)s"
+        ) % {
+            "origin": checkpoint.origin,
+            "size": checkpoint.size,
+            "root": b64encode(checkpoint.root_hash),
+            "bundles": verified.bundles,
+            "tiles": verified.tiles,
+            "signed": _signed_by(log, verified.cosigners, quorum),
+        }
+        if verified.beyond_checkpoint:
+            message += _(" (%(count)s files beyond the checkpoint not checked)") % {
+                "count": len(verified.beyond_checkpoint)
+            }
+        fields = {
+            "subject": "log",
+            **_checkpoint_fields(checkpoint, verified.cosigners),
+            "entry_bundles": verified.bundles,
+            "tiles": verified.tiles,
+            "stale_tiles_checked": verified.stale_tiles,
+            "beyond_checkpoint": list(verified.beyond_checkpoint),
+        }
+        return message, fields
+
+
+_Handler = Callable[
+    [Command, Ed25519Verifier, Sequence[CosignatureVerifier], int, dict[str, Any]],
+    tuple[str, dict[str, Any]],
+]
+_SUBJECTS: dict[str, _Handler] = {"receipt": Command._receipt, "log": Command._log}
