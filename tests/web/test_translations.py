@@ -13,7 +13,7 @@ import pollwatch
 
 LOCALE = Path(pollwatch.__file__).parent / "locale"
 LANGUAGES = ["ru", "kk"]
-_PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
+_PLACEHOLDER = re.compile(r"%(?:\([^)]+\))?[-#0 +]*\d*(?:\.\d+)?[sdiouxXeEfFgGcr%]")
 _ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
 
 
