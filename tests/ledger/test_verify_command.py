@@ -174,6 +174,10 @@ def test_cosignatures_below_quorum_or_by_unknown_witnesses(log_dir: Path) -> Non
         (["--log-key", W_KEYS[0]], "log key: verifier key has signature type 0x04"),
         (["--log-key", LOG_KEY, "--witness-key", LOG_KEY], "witness key 1: witness key has"),
         (["--log-key", LOG_KEY, "--quorum", "1"], "quorum 1 is not between 0 and the 0"),
+        (
+            ["--log-key", LOG_KEY, "--witness-key", W_KEYS[0], "--witness-key", W_KEYS[0]],
+            "witness key witness0.example+",
+        ),
     ],
 )
 def test_unreadable_keys(log_dir: Path, args: list[str], reason: str) -> None:
@@ -213,8 +217,8 @@ def test_json_failure_is_printed(log_dir: Path) -> None:
             stderr=StringIO(),
         )
     result = json.loads(out.getvalue())
-    assert (result["status"], result["exit"]) == ("invalid", 1)
-    assert result["reason"].startswith("invalid: tile tile/0/000 differs")
+    assert (result["status"], result["exit"], result["subject"]) == ("invalid", 1, "log")
+    assert result["reason"].startswith("tile tile/0/000 differs")
 
 
 def test_receipt_valid_with_entry_or_leaf_hash(receipt_file: Path) -> None:

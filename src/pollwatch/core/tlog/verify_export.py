@@ -55,7 +55,14 @@ def _b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode("ascii")
 
 
-def _check_quorum(witnesses: Sequence[Verifier], quorum: int) -> None:
+def _check_witnesses(witnesses: Sequence[Verifier], quorum: int) -> None:
+    """A witness named twice would count twice towards the quorum: refuse it as a usage
+    error, like a quorum larger than the witnesses given."""
+    seen: set[tuple[str, int]] = set()
+    for witness in witnesses:
+        if (witness.name, witness.key_id) in seen:
+            raise UnreadableInput(f"witness key {witness.name}+{witness.key_id:08x} given twice")
+        seen.add((witness.name, witness.key_id))
     if not 0 <= quorum <= len(witnesses):
         raise UnreadableInput(
             f"quorum {quorum} is not between 0 and the {len(witnesses)} witness keys given"
@@ -88,7 +95,7 @@ def open_signed_checkpoint(
     """The checkpoint in `data` and the witnesses' valid cosignatures on it, once it is a
     well-formed checkpoint (else UnreadableInput) signed by `log` for `origin` with at least
     `quorum` of `witnesses` cosigning (else VerificationFailed)."""
-    _check_quorum(witnesses, quorum)
+    _check_witnesses(witnesses, quorum)
     _parse_checkpoint_note(data, "checkpoint")
     try:
         checkpoint, opened = open_checkpoint(data, log, origin, witnesses)
@@ -115,7 +122,7 @@ def check_receipt(
     """Verify a `c2sp.org/tlog-proof@v1` receipt for the entry whose leaf hash is
     `entry_leaf_hash`, end to end (`receipt.verify_receipt`), classifying a failure: a
     malformed receipt or checkpoint is UnreadableInput, anything else VerificationFailed."""
-    _check_quorum(witnesses, quorum)
+    _check_witnesses(witnesses, quorum)
     if len(entry_leaf_hash) != HASH_SIZE:
         raise UnreadableInput(f"leaf hash is {len(entry_leaf_hash)} bytes, not {HASH_SIZE}")
     try:

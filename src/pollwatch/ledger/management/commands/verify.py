@@ -157,20 +157,25 @@ class Command(BaseCommand):
             quorum = len(witnesses) if options["quorum"] is None else options["quorum"]
             message, fields = handler(self, log, witnesses, quorum, options)
         except UnreadableInput as error:
-            self._fail(UNREADABLE, _("unreadable input: %(reason)s") % {"reason": error}, as_json)
+            line = _("unreadable input: %(reason)s") % {"reason": error}
+            self._fail(subject, "unreadable", UNREADABLE, str(error), line, as_json)
         except VerificationFailed as error:
-            self._fail(INVALID, _("invalid: %(reason)s") % {"reason": error}, as_json)
+            line = _("invalid: %(reason)s") % {"reason": error}
+            self._fail(subject, "invalid", INVALID, str(error), line, as_json)
         else:
             if as_json:
-                self.stdout.write(json.dumps({"status": "valid", "exit": VALID, **fields}))
+                result = {"status": "valid", "exit": VALID, "subject": subject, **fields}
+                self.stdout.write(json.dumps(result))
             else:
                 self.stdout.write(_("valid: %(message)s") % {"message": message})
 
-    def _fail(self, code: int, reason: str, as_json: bool) -> None:
+    def _fail(
+        self, subject: str, status: str, code: int, reason: str, line: str, as_json: bool
+    ) -> None:
         if as_json:
-            status = "invalid" if code == INVALID else "unreadable"
-            self.stdout.write(json.dumps({"status": status, "exit": code, "reason": reason}))
-        raise CommandError(reason, returncode=code)
+            result = {"status": status, "exit": code, "subject": subject, "reason": reason}
+            self.stdout.write(json.dumps(result))
+        raise CommandError(line, returncode=code)
 
     def _receipt(
         self,
@@ -197,7 +202,6 @@ class Command(BaseCommand):
             "signed": _signed_by(log, verified.cosigners, quorum),
         }
         fields = {
-            "subject": "receipt",
             "index": verified.index,
             "leaf_hash": entry_hash.hex(),
             **_checkpoint_fields(checkpoint, verified.cosigners),
@@ -235,7 +239,6 @@ class Command(BaseCommand):
                 "count": len(verified.beyond_checkpoint)
             }
         fields = {
-            "subject": "log",
             **_checkpoint_fields(checkpoint, verified.cosigners),
             "entry_bundles": verified.bundles,
             "tiles": verified.tiles,
