@@ -9,7 +9,7 @@ from django.db.models import Q
 from ninja import Field, FilterLookup, FilterSchema, Schema
 from pydantic import field_validator, model_validator
 
-from pollwatch.registry.models import Commission, Election, PollingStation
+from pollwatch.registry.models import Commission, Election, ElectionKind, PollingStation
 from pollwatch.registry.selectors import Totals
 
 ROOT = "root"
@@ -33,7 +33,7 @@ class TotalsOut(Schema):
 class ElectionOut(Schema):
     slug: str
     name: str
-    kind: Election.Kind
+    kind: ElectionKind
     date: datetime.date = Field(description="Election day.")
     time_zone: str
     languages: list[str] = Field(description="Languages of the election's documents.")
