@@ -27,6 +27,19 @@ and flat shape (ru-2020.toml):
 
 Optional fields (address, latitude, longitude, parent_code) whose column the file lacks are
 left empty, with a warning. A mistake in the mapping itself raises MappingError at once.
+
+A mapping may also name the stations table's result figures, for `pollwatch forensics` and
+`pollwatch pvt` (the structure import ignores them); a figure given as a list of columns is
+their sum per station (ru-2018.toml):
+
+    [figures]
+    registered = "..."               # V; default: stations.columns.registered_voters
+    issued = ["...", "...", "..."]   # G, ballots issued
+    counted = ["...", "..."]         # R, ballots counted: valid + invalid
+    options = ["...", "..."]         # each option's votes, named by its column, or
+                                     # [figures.options] name = column
+    leader = "..."                   # optional: default, the option with most votes
+    region = "..."                   # optional: default, the top level's name column
 """
 
 from __future__ import annotations
@@ -90,12 +103,25 @@ class LevelMapping:
 
 
 @dataclass(frozen=True)
+class FiguresMapping:
+    """Where the stations table holds each station's results; several columns are summed."""
+
+    registered: tuple[ColumnSpec, ...]
+    issued: tuple[ColumnSpec, ...]
+    counted: tuple[ColumnSpec, ...]
+    options: tuple[tuple[str, ColumnSpec], ...]  # (option name, its votes)
+    leader: str | None
+    region: ColumnSpec | None
+
+
+@dataclass(frozen=True)
 class Mapping:
     name: str
     description: str
     stations: TableMapping
     commissions: TableMapping | None  # native shape only
     levels: tuple[LevelMapping, ...]  # flat shape only
+    figures: FiguresMapping | None = None
 
     @property
     def is_flat(self) -> bool:
@@ -133,7 +159,9 @@ def parse_mapping(text: str, source: str) -> Mapping:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise MappingError(f"{source}: not valid TOML ({error})") from error
-    _only_keys(data, {"name", "description", "commissions", "stations", "levels"}, source, "")
+    _only_keys(
+        data, {"name", "description", "commissions", "stations", "levels", "figures"}, source, ""
+    )
     levels = tuple(
         _parse_level(item, source, i) for i, item in enumerate(_list(data, "levels", source))
     )
@@ -149,15 +177,77 @@ def parse_mapping(text: str, source: str) -> Mapping:
     if "stations" not in data:
         raise MappingError(f"{source}: expected a [stations] table")
     station_fields = FLAT_STATION_FIELDS if levels else STATION_FIELDS
+    stations = _parse_table(data["stations"], station_fields, source, "stations")
     return Mapping(
         name=str(data.get("name", source)),
         description=str(data.get("description", "")),
-        stations=_parse_table(data["stations"], station_fields, source, "stations"),
+        stations=stations,
         commissions=None
         if levels
         else _parse_table(data["commissions"], COMMISSION_FIELDS, source, "commissions"),
         levels=levels,
+        figures=None
+        if "figures" not in data
+        else _parse_figures(data["figures"], stations.fields["registered_voters"], source),
     )
+
+
+def _parse_figures(data: Any, registered: ColumnSpec, source: str) -> FiguresMapping:
+    if not isinstance(data, dict):
+        raise MappingError(f"{source}: [figures] must be a table")
+    keys = {"registered", "issued", "counted", "options", "leader", "region"}
+    _only_keys(data, keys, source, "figures")
+    for key in ("issued", "counted", "options"):
+        if key not in data:
+            raise MappingError(f"{source}: [figures] must name the column(s) for {key}")
+    options = _parse_options(data["options"], source)
+    leader = data.get("leader")
+    names = [name for name, _ in options]
+    if leader is not None and leader not in names:
+        raise MappingError(
+            f"{source}: figures.leader {leader!r} is not one of the options: {', '.join(names)}"
+        )
+    region = data.get("region")
+    return FiguresMapping(
+        registered=_parse_sum(data["registered"], source, "figures.registered")
+        if "registered" in data
+        else (registered,),
+        issued=_parse_sum(data["issued"], source, "figures.issued"),
+        counted=_parse_sum(data["counted"], source, "figures.counted"),
+        options=options,
+        leader=leader,
+        region=None if region is None else _parse_spec(region, source, "figures.region"),
+    )
+
+
+def _parse_sum(value: Any, source: str, where: str) -> tuple[ColumnSpec, ...]:
+    """One column, or a non-empty list of columns to add up."""
+    if not isinstance(value, list):
+        return (_parse_spec(value, source, where),)
+    if not value:
+        raise MappingError(f"{source}: {where} must name at least one column")
+    return tuple(_parse_spec(item, source, f"{where}[{i}]") for i, item in enumerate(value))
+
+
+def _parse_options(value: Any, source: str) -> tuple[tuple[str, ColumnSpec], ...]:
+    """A list of columns (each option named by its column) or a table of name = column."""
+    if isinstance(value, list):
+        specs = [_parse_spec(item, source, f"figures.options[{i}]") for i, item in enumerate(value)]
+        options = [(spec.column, spec) for spec in specs]
+        if len({name for name, _ in options}) < len(options):
+            raise MappingError(f"{source}: figures.options names a column twice")
+    elif isinstance(value, dict):
+        options = [
+            (name, _parse_spec(item, source, f"figures.options.{name}"))
+            for name, item in value.items()
+        ]
+    else:
+        raise MappingError(
+            f"{source}: figures.options must be a list of columns or a table of name = column"
+        )
+    if not options:
+        raise MappingError(f"{source}: figures.options must name at least one option")
+    return tuple(options)
 
 
 def _parse_table(data: Any, fields: dict[str, bool], source: str, key: str) -> TableMapping:
