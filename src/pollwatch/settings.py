@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "pollwatch.web",
     "pollwatch.demo",
     "pollwatch.registry",
+    "pollwatch.analysis",
     "pollwatch.ledger",
     "pollwatch.findings",
 ]

@@ -1,0 +1,89 @@
+"""pollwatch forensics: the forensic tests on an election's per-station results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+
+from pollwatch.analysis.figure_files import report_figures, write_figures
+from pollwatch.analysis.forensics_output import ForensicsRun, report_json, report_text
+from pollwatch.analysis.source_args import add_mapping_arguments, read_figures
+from pollwatch.core.forensics import ForensicsInputError, forensics_report
+from pollwatch.core.forensics.klimek import fit
+from pollwatch.core.tabular import InputError
+
+
+class Command(BaseCommand):
+    help = (
+        "Election forensics on a per-station results file: integer percentages, Shpilkin's "
+        "estimate, digit tests, Klimek's fraud model and the fingerprint figures. "
+        "Give the file and its column mapping (--preset or --mapping with a [figures] table). "
+        "An election in the database (--election) cannot be analysed yet: official results are "
+        "not imported into the database so far, and the command says so rather than guess."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "file",
+            nargs="?",
+            type=Path,
+            metavar="FILE",
+            help=_("per-station results: .csv, .csv.zip or .xlsx, one row per station"),
+        )
+        parser.add_argument(
+            "--election",
+            metavar="SLUG",
+            help=_("an election in the database (not available yet: no official results)"),
+        )
+        add_mapping_arguments(parser, required=False)
+        parser.add_argument(
+            "--leader",
+            metavar="OPTION",
+            help=_("the option whose votes are tested (default: the one with most votes)"),
+        )
+        parser.add_argument(
+            "--figures", type=Path, metavar="DIR", help=_("write the figures here, PNG and SVG")
+        )
+        parser.add_argument(
+            "--json", action="store_true", help=_("print the results as JSON, nothing else")
+        )
+        parser.add_argument(
+            "--no-klimek",
+            action="store_true",
+            help=_("skip Klimek's model fit (the slowest test, several seconds)"),
+        )
+        parser.add_argument(
+            "--seed", type=int, default=0, help=_("random seed of the bootstrap and simulations")
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["election"]:
+            raise CommandError(
+                _(
+                    "Forensics on an election in the database needs its official per-station "
+                    "results, and pollwatch cannot import those yet. Run it on the published "
+                    "file instead: pollwatch forensics FILE --preset NAME (or --mapping FILE.toml)."
+                )
+            )
+        if options["file"] is None:
+            raise CommandError(_("Give the per-station results file (see --help)."))
+        figures = read_figures(options["file"], options)
+        try:
+            leader = figures.leader_of(options["leader"])
+            results = figures.results(leader)
+            report = forensics_report(results, seed=options["seed"])
+            klimek = None if options["no_klimek"] else fit(results, seed=options["seed"])
+        except (InputError, ForensicsInputError, ValueError) as error:
+            raise CommandError(f"{figures.source}: {error}") from None
+        written = []
+        if options["figures"] is not None:
+            written = write_figures(options["figures"], report_figures(results, report, klimek))
+        run = ForensicsRun(report, figures.source, figures.stations, leader, klimek, written)
+        if options["json"]:
+            self.stdout.write(json.dumps(report_json(run), ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write("\n".join(report_text(run)))

@@ -1,0 +1,65 @@
+"""The command-line arguments naming a per-station results file and its mapping, shared by
+`pollwatch forensics` and `pollwatch pvt`, and reading the file they name."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+from tqdm import tqdm
+
+from pollwatch.core.forensics.source import StationFigures, read_station_figures
+from pollwatch.core.structure import load_mapping, load_preset, preset_names
+from pollwatch.core.structure.mapping import Mapping
+from pollwatch.core.tabular import InputError
+
+
+def add_mapping_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    how = parser.add_mutually_exclusive_group(required=required)
+    how.add_argument(
+        "--preset",
+        choices=preset_names(),
+        help=_("built-in column mapping (ru-2018, ru-2020: the Russian CEC's files)"),
+    )
+    how.add_argument(
+        "--mapping",
+        type=Path,
+        metavar="FILE.toml",
+        help=_("column mapping (the import mapping format, with a [figures] table)"),
+    )
+    parser.add_argument("--sheet", metavar="NAME", help=_("XLSX sheet (default: the first)"))
+    parser.add_argument("--no-progress", action="store_true", help=_("no progress bar"))
+
+
+def mapping_of(options: dict[str, Any]) -> Mapping:
+    try:
+        if options.get("preset"):
+            return load_preset(options["preset"])
+        if options.get("mapping"):
+            return load_mapping(options["mapping"])
+    except InputError as error:
+        raise CommandError(str(error)) from None
+    raise CommandError(_("Give the column mapping: --preset NAME or --mapping FILE.toml."))
+
+
+def read_figures(
+    path: Path, options: dict[str, Any], urban_column: str | None = None
+) -> StationFigures:
+    """Read `path` as the options' mapping says; bad input becomes a CommandError (exit 1)."""
+    mapping = mapping_of(options)
+    # disable=None: tqdm draws only when stderr is a terminal.
+    disable = True if options.get("no_progress") else None
+    try:
+        with tqdm(desc=_("reading %s") % Path(path).name, unit=" rows", disable=disable) as bar:
+            return read_station_figures(
+                mapping,
+                path,
+                sheet=options.get("sheet"),
+                urban_column=urban_column,
+                on_rows=bar.update,
+            )
+    except InputError as error:
+        raise CommandError(str(error)) from None
