@@ -8,8 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.core.management.base import CommandError
+from openpyxl import Workbook
 
 from pollwatch.analysis.management.commands import forensics
 from pollwatch.core.forensics import klimek
@@ -169,3 +171,22 @@ def test_the_command_line_exits_1_without_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "none.csv: file not found" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_workbook_sheet_gives_the_same_results_as_the_csv(
+    results_file: Path, mapping_file: Path, tmp_path: Path
+) -> None:
+    workbook = Workbook()
+    workbook.active.title = "cover"  # type: ignore[union-attr]
+    sheet = workbook.create_sheet("results")
+    sheet.append(HEADER)
+    for row in station_rows():
+        sheet.append([int(v) if isinstance(v, np.integer) else v for v in row])
+    path = tmp_path / "results.xlsx"
+    workbook.save(path)
+    from_csv = json.loads(run(results_file, "--mapping", mapping_file, "--json", "--no-klimek"))
+    from_xlsx = json.loads(
+        run(path, "--mapping", mapping_file, "--sheet", "results", "--json", "--no-klimek")
+    )
+    assert from_xlsx["integer_percentage"] == from_csv["integer_percentage"]
+    assert from_xlsx["shpilkin"] == from_csv["shpilkin"]

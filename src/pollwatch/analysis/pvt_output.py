@@ -42,7 +42,9 @@ def estimate_report(
     )
 
 
-def _row(value: Any, moe95: Any, moe99: Any, official: Any, c: Comparison, k: Any) -> dict:
+def _row(
+    value: Any, moe95: Any, moe99: Any, official: Any, c: Comparison, k: Any
+) -> dict[str, Any]:
     return {
         "estimate": float(value),
         "moe95": float(moe95),

@@ -43,7 +43,9 @@ def write_sample(
     path: Path, figures: StationFigures, frame: SamplingFrame, sample: StratifiedSample
 ) -> None:
     population = frame.stratum_sizes()
-    with path.open("w", encoding="utf-8", newline="") as file:
+    # Written beside and renamed into place: an interrupted run leaves no half sample.
+    partial = path.with_name(path.name + ".partial")
+    with partial.open("w", encoding="utf-8", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(HEADER)
         for i in sample.indices.tolist():
@@ -56,6 +58,7 @@ def write_sample(
                     int(figures.rows[i]),
                 )
             )
+    partial.replace(path)
 
 
 def read_sample(path: Path, figures: StationFigures) -> Sample:

@@ -19,8 +19,9 @@ from pollwatch.core.tabular import InputError
 
 class Command(BaseCommand):
     help = (
-        "Election forensics on a per-station results file: integer percentages, Shpilkin's "
-        "estimate, digit tests, Klimek's fraud model and the fingerprint figures. "
+        "Election forensics on a per-station results file.\n"
+        "Integer percentages, Shpilkin's estimate, digit tests, Klimek's fraud model and the "
+        "fingerprint figures. "
         "Give the file and its column mapping (--preset or --mapping with a [figures] table). "
         "An election in the database (--election) cannot be analysed yet: official results are "
         "not imported into the database so far, and the command says so rather than guess."

@@ -33,7 +33,8 @@ NATIONAL = "national"
 
 class Command(BaseCommand):
     help = (
-        "Parallel vote tabulation (NDI quick count) on a per-station results file: "
+        "Parallel vote tabulation (quick count) on a per-station results file.\n"
+        "After NDI's handbook: "
         "`size` the sample, `draw` a stratified random sample, `estimate` each option's share "
         "and turnout from the sample with 95 % and 99 % margins, beside the file's full count."
     )
@@ -88,7 +89,9 @@ class Command(BaseCommand):
             action="store_true",
             help=_("allocate the sample to strata by registered voters, not by stations"),
         )
-        draw.add_argument("--out", type=Path, required=True, metavar="sample.csv")
+        draw.add_argument(
+            "--out", type=Path, required=True, metavar="sample.csv", help=_("where to write it")
+        )
 
         estimate = actions.add_parser("estimate", help=_("estimate the result from the sample"))
         estimate.add_argument("file", type=Path, metavar="FILE", help=_("per-station results"))
