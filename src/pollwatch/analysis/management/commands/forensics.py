@@ -77,7 +77,11 @@ class Command(BaseCommand):
             leader = figures.leader_of(options["leader"])
             results = figures.results(leader)
             report = forensics_report(results, seed=options["seed"])
-            klimek = None if options["no_klimek"] else fit(results, seed=options["seed"])
+            klimek = None
+            if not options["no_klimek"]:
+                if options["verbosity"] >= 1:
+                    self.stderr.write(_("Fitting Klimek's model (--no-klimek skips it)…"))
+                klimek = fit(results, seed=options["seed"])
         except (InputError, ForensicsInputError, ValueError) as error:
             raise CommandError(f"{figures.source}: {error}") from None
         written = []
