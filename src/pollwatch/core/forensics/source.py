@@ -37,8 +37,11 @@ _REGISTERED, _ISSUED, _COUNTED = "registered voters", "ballots issued", "ballots
 _OPTION = "votes for "
 _REGION = "region name"
 _URBAN = "urban or rural mark"
-URBAN_VALUES = {"1": True, "0": False, "true": True, "false": False, "yes": True, "no": False}
-URBAN_VALUES |= {"urban": True, "rural": False}
+# How a file may mark a station urban (True) or rural (False), compared in lower case.
+URBAN_VALUES = {
+    "1": True, "0": False, "true": True, "false": False, "yes": True, "no": False,
+    "urban": True, "rural": False,
+}  # fmt: skip
 
 
 class FiguresError(InputError):
