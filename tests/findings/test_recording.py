@@ -202,3 +202,16 @@ def test_a_station_of_another_election_is_refused(small: SmallElection) -> None:
     with pytest.raises(RecordingError, match="not in election 'test-referendum'"):
         record_findings(small.election, Scope.station(station), [at_station(station, "yes", 1)])
     assert not Finding.objects.exists()
+
+
+def test_the_first_recording_and_a_later_insert_write_the_same_row(small: SmallElection) -> None:
+    """The election's first recording copies rows straight in; later ones merge via staging."""
+    columns = [f.name for f in Finding._meta.fields if f.name not in ("id", "election")]
+    computed = _computed(small)
+    record_findings(small.election, Scope.election(), computed, now=T0)
+    direct = list(Finding.objects.order_by("fingerprint").values(*columns))
+    Finding.objects.all().delete()
+    record_findings(small.election, Scope.election(), computed[:1], now=T0)
+    counts = record_findings(small.election, Scope.election(), computed, now=T0)
+    assert counts == _counts(new=3, unchanged=1)
+    assert list(Finding.objects.order_by("fingerprint").values(*columns)) == direct

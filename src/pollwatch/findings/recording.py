@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
-from pollwatch.bulk import StagingTable
+from pollwatch.bulk import StagingTable, copy_rows
 from pollwatch.findings.computed import CROSSCHECK_KINDS, ComputedFinding
 from pollwatch.findings.models import Finding, FindingKind, Severity
 from pollwatch.registry.models import Election, PollingStation
@@ -114,9 +114,18 @@ def record_findings(
     table = Finding._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
         lock_scope(election, scope)
+        if not Finding.objects.filter(election=election).exists():
+            _create(cursor, election.pk, at, computed)
+            return RecordingCounts(
+                new=len(computed), updated=0, unchanged=0, reappeared=0, resolved=0
+            )
         _STAGED.create(cursor)
         _STAGED.load(cursor, _staged_rows(computed))
         _STAGED.index(cursor, "fingerprint")
+        if connection.vendor == "sqlite":
+            # Without statistics SQLite would drive the joins from the findings table, scanning
+            # the whole election to record one station's few findings.
+            cursor.execute(f"ANALYZE temp.{_STAGED.name}")
         updated = _update(cursor, election.pk, at, present=True)
         reappeared = _update(cursor, election.pk, at, present=False)
         new = _insert(cursor, election.pk, at)
@@ -216,6 +225,16 @@ def _staged_rows(computed: Sequence[ComputedFinding]) -> Iterator[tuple[object, 
             finding.magnitude,
             _json(finding.detail),
         )
+
+
+def _create(
+    cursor: CursorWrapper, election_id: int, at: Any, computed: Sequence[ComputedFinding]
+) -> None:
+    """The election's first recording: nothing to merge with, so rows go straight in."""
+    columns = ["election_id", *_STAGED.columns, "status", "present", "first_seen", "last_changed"]
+    tail = (Finding.Status.OPEN.value, True, at, at)
+    rows = ((election_id, *row, *tail) for row in _staged_rows(computed))
+    copy_rows(cursor, Finding._meta.db_table, columns, rows)
 
 
 def _json(value: object) -> str:
