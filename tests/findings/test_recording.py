@@ -215,3 +215,14 @@ def test_the_first_recording_and_a_later_insert_write_the_same_row(small: SmallE
     counts = record_findings(small.election, Scope.election(), computed, now=T0)
     assert counts == _counts(new=3, unchanged=1)
     assert list(Finding.objects.order_by("fingerprint").values(*columns)) == direct
+
+
+@pytest.mark.parametrize(
+    "detail",
+    [{}, {"copy": 9002, "copies": 1, "organisations": 1}, {'é"\\': -3}, {"n": True, "a": [1]}],
+)
+def test_details_are_spelled_one_way(detail: dict[str, object]) -> None:
+    """SQLite compares stored JSON as text: the fast spelling must be the canonical one."""
+    from pollwatch.findings.recording import _json, _json_detail
+
+    assert _json_detail(detail) == _json(detail)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import datetime
 import json
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from operator import attrgetter
 from typing import Any
 
 from django.db import connection, transaction
@@ -223,7 +225,7 @@ def _staged_rows(computed: Sequence[ComputedFinding]) -> Iterator[tuple[object, 
             finding.right,
             finding.delta,
             finding.magnitude,
-            _json(finding.detail),
+            _json_detail(finding.detail),
         )
 
 
@@ -233,13 +235,24 @@ def _create(
     """The election's first recording: nothing to merge with, so rows go straight in."""
     columns = ["election_id", *_STAGED.columns, "status", "present", "first_seen", "last_changed"]
     tail = (Finding.Status.OPEN.value, True, at, at)
-    rows = ((election_id, *row, *tail) for row in _staged_rows(computed))
+    # In fingerprint order, the unique index grows at its end instead of at random pages.
+    ordered = sorted(computed, key=attrgetter("fingerprint"))
+    rows = ((election_id, *row, *tail) for row in _staged_rows(ordered))
     copy_rows(cursor, Finding._meta.db_table, columns, rows)
 
 
-def _json(value: object) -> str:
-    # One spelling for equal values: SQLite compares JSON as text.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+# One spelling for equal values: SQLite compares JSON as text. One encoder, built once:
+# json.dumps with options builds a new one per call, which costs more than the encoding.
+_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_json_key = cache(_json)
+
+
+def _json_detail(detail: Mapping[str, Any]) -> str:
+    """``_json(detail)``; the cross-check's details (names → integers) spelled a third faster."""
+    if all(type(value) is int for value in detail.values()):
+        items = sorted(detail.items())
+        return "{" + ",".join(f"{_json_key(key)}:{value}" for key, value in items) + "}"
+    return _json(detail)
 
 
 def _staged(column: str) -> str:
