@@ -42,8 +42,10 @@ class Listing:
         # A short page that is not past the end is the last one: its end is the count.
         if len(page) < limit and (page or offset == 0):
             return offset + len(page), True
-        # No ORDER BY: the planner may count from whichever index serves the filter.
-        counted = self.rows.order_by()[: cap + 1].count()
+        # Kept in the page's order, the capped count walks the index the page walks. Unordered,
+        # PostgreSQL may pick a sequential scan that reads the whole table when the matches
+        # lie late in it (`after` at 100,000 stations: 23 ms instead of 6 ms, growing with size).
+        counted = self.rows[: cap + 1].count()
         return (counted, True) if counted <= cap else (cap, False)
 
 
