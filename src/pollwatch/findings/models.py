@@ -104,10 +104,20 @@ class Finding(models.Model):
                 fields=["election", "fingerprint"], name="finding_fingerprint_unique"
             )
         ]
+        # The queue: an election's present findings of a status, largest difference first,
+        # of every kind or of one. Resolved findings stay out of these indexes, and the
+        # station page uses the station's foreign-key index.
         indexes = [
-            # The queue: an election's open (or any status) findings, largest difference first.
-            models.Index(fields=["election", "status", "kind", "-magnitude"], name="finding_queue"),
-            models.Index(fields=["election", "-magnitude"], name="finding_by_magnitude"),
+            models.Index(
+                fields=["election", "status", "-magnitude"],
+                condition=models.Q(present=True),
+                name="finding_queue",
+            ),
+            models.Index(
+                fields=["election", "kind", "status", "-magnitude"],
+                condition=models.Q(present=True),
+                name="finding_queue_by_kind",
+            ),
         ]
 
     def __str__(self) -> str:
