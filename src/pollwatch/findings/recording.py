@@ -151,17 +151,12 @@ def lock_scope(election: Election, scope: Scope) -> None:
     insert a new fingerprint (the unique constraint would refuse one) or interleave their
     resolutions. A caller that computes from the database should lock before reading, so that
     an older computation cannot overwrite a newer one; locking again later is harmless.
-    SQLite has a single writer and no row locks: there is nothing to do.
+    SQLite has a single writer and no row locks: there, only the station is checked.
     """
     if connection.vendor != "postgresql":
         if scope.station_id is not None:
-            _check_station(
-                election,
-                scope.station_id,
-                found=PollingStation.objects.filter(
-                    pk=scope.station_id, election=election
-                ).exists(),
-            )
+            stations = PollingStation.objects.filter(pk=scope.station_id, election=election)
+            _check_station(election, scope.station_id, found=stations.exists())
         return
     elections = Election._meta.db_table
     with connection.cursor() as cursor:
