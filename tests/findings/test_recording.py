@@ -226,3 +226,24 @@ def test_details_are_spelled_one_way(detail: dict[str, object]) -> None:
     from pollwatch.findings.recording import _json, _json_detail
 
     assert _json_detail(detail) == _json(detail)
+
+
+@pytest.mark.parametrize("first", [True, False], ids=["first recording", "later recording"])
+def test_places_of_another_election_are_refused_and_nothing_is_written(
+    small: SmallElection, first: bool
+) -> None:
+    from tests.web.factories import build_small_election
+
+    other = build_small_election("other-referendum")
+    record_findings(other.election, Scope.election(), [at_station(other.station_102.pk, "no", 1)])
+    if not first:
+        record_findings(small.election, Scope.election(), _computed(small), now=T0)
+    before = _stored(small)
+    for foreign, what in (
+        (at_station(other.station_101.pk, "yes", 7), "pollingstation"),
+        (at_commission(other.kokshetau.pk, "yes", 7), "commission"),
+    ):
+        with pytest.raises(RecordingError, match=f"names {what} .* another election"):
+            record_findings(small.election, Scope.election(), [*_computed(small), foreign], now=T1)
+        assert _stored(small) == before
+    assert Finding.objects.filter(election=other.election).count() == 1

@@ -28,7 +28,7 @@ from django.utils import timezone
 from pollwatch.bulk import StagingTable, copy_rows
 from pollwatch.findings.computed import CROSSCHECK_KINDS, ComputedFinding
 from pollwatch.findings.models import Finding, FindingKind, Severity
-from pollwatch.registry.models import Election, PollingStation
+from pollwatch.registry.models import Commission, Election, PollingStation
 
 
 class RecordingError(ValueError):
@@ -118,6 +118,7 @@ def record_findings(
         lock_scope(election, scope)
         if not Finding.objects.filter(election=election).exists():
             _create(cursor, election.pk, at, computed)
+            _check_places(cursor, f"(SELECT * FROM {table} WHERE election_id = %s)", election)
             return RecordingCounts(
                 new=len(computed), updated=0, unchanged=0, reappeared=0, resolved=0
             )
@@ -128,6 +129,7 @@ def record_findings(
             # Without statistics SQLite would drive the joins from the findings table, scanning
             # the whole election to record one station's few findings.
             cursor.execute(f"ANALYZE temp.{_STAGED.name}")
+        _check_places(cursor, _STAGED.name, election)
         updated = _update(cursor, election.pk, at, present=True)
         reappeared = _update(cursor, election.pk, at, present=False)
         new = _insert(cursor, election.pk, at)
@@ -200,6 +202,27 @@ def _check(scope: Scope, computed: Sequence[ComputedFinding]) -> None:
             f"{len(repeated)} fingerprints are computed more than once, e.g. {repeated[0]!r}; "
             "expected one finding per fingerprint"
         )
+
+
+def _check_places(cursor: CursorWrapper, source: str, election: Election) -> None:
+    """Refuse findings placed at another election's station or commission (rolls back).
+
+    ``source`` is the staging table, or a subquery of the findings just copied in, whose
+    ``%s`` is the election's id.
+    """
+    params = [election.pk] * (1 + source.count("%s"))
+    for model, column in ((PollingStation, "station_id"), (Commission, "commission_id")):
+        cursor.execute(
+            f"SELECT f.fingerprint, f.{column} FROM {source} AS f "
+            f"JOIN {model._meta.db_table} AS p ON p.id = f.{column} "
+            "WHERE p.election_id <> %s LIMIT 1",
+            params,
+        )
+        if row := cursor.fetchone():
+            raise RecordingError(
+                f"finding {row[0]!r} names {model._meta.model_name} {row[1]}, which belongs to "
+                f"another election than {election.slug!r}"
+            )
 
 
 def _staged_rows(computed: Sequence[ComputedFinding]) -> Iterator[tuple[object, ...]]:
