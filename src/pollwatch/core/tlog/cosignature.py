@@ -15,23 +15,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
-
 from pollwatch.core.tlog import ed25519
 from pollwatch.core.tlog.checkpoint import parse_checkpoint
-from pollwatch.core.tlog.errors import CheckpointError, KeyFormatError, NoteError
+from pollwatch.core.tlog.errors import CheckpointError, NoteError
 from pollwatch.core.tlog.note import (
     SIG_COSIGNATURE_V1,
+    Ed25519SignerKey,
+    Ed25519VerifierKey,
     NoteSignature,
     decode_signer_key,
-    decode_verifier_key,
-    format_signer_key,
-    format_verifier_key,
-    is_valid_key_name,
-    key_id,
     parse_note,
     sign_note,
 )
@@ -62,43 +54,23 @@ def cosignature_timestamp(signature: NoteSignature | bytes) -> int:
     return int.from_bytes(raw[:8], "big")
 
 
-class CosignatureVerifier:
+class CosignatureVerifier(Ed25519VerifierKey):
     """A witness's Ed25519 cosignature/v1 key (C2SP tlog-cosignature), usable as a note
     `Verifier`: it verifies the signature over the cosignature message built from the note
     text it is given. With `max_timestamp`, later timestamps are refused."""
 
+    signature_type = SIG_COSIGNATURE_V1
+
     def __init__(self, name: str, public_key: bytes, max_timestamp: int | None = None) -> None:
-        if not is_valid_key_name(name):
-            raise KeyFormatError(f"invalid key name {name!r}")
-        self._key: Ed25519PublicKey = ed25519.load_public_key(public_key)
-        self.public_key = public_key
-        self._name = name
-        self._key_id = key_id(name, SIG_COSIGNATURE_V1, public_key)
+        super().__init__(name, public_key)
         self.max_timestamp = max_timestamp
 
     @classmethod
     def from_key_string(cls, vkey: str, max_timestamp: int | None = None) -> CosignatureVerifier:
         """From a verifier key `<name>+<key ID>+base64(0x04 || public key)` (C2SP
         tlog-cosignature: Ed25519 cosigner keys as vkeys with signature type 0x04)."""
-        decoded = decode_verifier_key(vkey)
-        if decoded.signature_type != SIG_COSIGNATURE_V1:
-            raise KeyFormatError(
-                f"witness key has signature type 0x{decoded.signature_type:02x}, "
-                "expected 0x04 (cosignature/v1)"
-            )
+        decoded = cls._decode_key_string(vkey, "witness key", "cosignature/v1")
         return cls(decoded.name, decoded.public_key, max_timestamp)
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    def key_string(self) -> str:
-        """This key as a type-0x04 verifier key string (C2SP tlog-cosignature §Format)."""
-        return format_verifier_key(self.name, SIG_COSIGNATURE_V1, self.public_key)
 
     def verify(self, message: bytes, signature: bytes) -> bool:
         """Check a timestamped_signature over the cosignature/v1 message built from the note
@@ -117,20 +89,16 @@ class CosignatureVerifier:
         return ed25519.verify(self._key, signed, signature[8:])
 
 
-class CosignatureSigner:
+class CosignatureSigner(Ed25519SignerKey):
     """A witness's Ed25519 cosignature/v1 signing key, usable as a note `Signer`; the
     timestamp comes from `clock` (POSIX seconds)."""
+
+    signature_type = SIG_COSIGNATURE_V1
 
     def __init__(
         self, name: str, seed: bytes, clock: Callable[[], int] = lambda: int(time.time())
     ) -> None:
-        if not is_valid_key_name(name):
-            raise KeyFormatError(f"invalid key name {name!r}")
-        self._private: Ed25519PrivateKey = ed25519.private_key_from_seed(seed)
-        self._seed = seed
-        self.public_key = ed25519.public_key_bytes(self._private)
-        self._name = name
-        self._key_id = key_id(name, SIG_COSIGNATURE_V1, self.public_key)
+        super().__init__(name, seed)
         self.clock = clock
 
     @classmethod
@@ -141,23 +109,6 @@ class CosignatureSigner:
         key layout with signature type 0x04, as transparency-dev/formats reads it)."""
         decoded = decode_signer_key(skey, SIG_COSIGNATURE_V1)
         return cls(decoded.name, decoded.seed, clock)
-
-    @classmethod
-    def generate(cls, name: str) -> CosignatureSigner:
-        """A new random witness key."""
-        return cls(name, Ed25519PrivateKey.generate().private_bytes_raw())
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def key_id(self) -> int:
-        return self._key_id
-
-    def key_string(self) -> str:
-        """The secret `PRIVATE+KEY+...` string; keep it out of logs."""
-        return format_signer_key(self.name, SIG_COSIGNATURE_V1, self._seed)
 
     def verifier(self) -> CosignatureVerifier:
         """The matching witness verifier key."""

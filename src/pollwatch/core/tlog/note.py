@@ -25,7 +25,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol, Self
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -202,8 +202,13 @@ def format_signer_key(name: str, signature_type: int, seed: bytes) -> str:
     return f"PRIVATE+KEY+{name}+{key_id(name, signature_type, public):08x}+{encoded}"
 
 
-class Ed25519Verifier:
-    """A known Ed25519 note key (signature type 0x01, C2SP signed-note §Ed25519 signatures)."""
+class Ed25519VerifierKey:
+    """The part every Ed25519-based note verifier key shares, whatever its signature type
+    (0x01 plain Ed25519, 0x04 cosignature/v1): a valid key name, an Ed25519 public key and the
+    key ID derived from both (C2SP signed-note §Format). Subclasses set `signature_type` and
+    define `verify`."""
+
+    signature_type: ClassVar[int]
 
     def __init__(self, name: str, public_key: bytes) -> None:
         if not is_valid_key_name(name):
@@ -211,19 +216,19 @@ class Ed25519Verifier:
         self._key: Ed25519PublicKey = ed25519.load_public_key(public_key)
         self.public_key = public_key
         self._name = name
-        self._key_id = key_id(name, SIG_ED25519, public_key)
+        self._key_id = key_id(name, self.signature_type, public_key)
 
     @classmethod
-    def from_key_string(cls, vkey: str) -> Ed25519Verifier:
-        """From a verifier key `<name>+<key ID>+base64(0x01 || public key)` (C2SP signed-note,
-        Go sumdb/note NewVerifier); the key must pass `ed25519.check_public_key`."""
+    def _decode_key_string(cls, vkey: str, what: str, type_name: str) -> VerifierKey:
+        """`vkey` decoded, refused unless its signature type is this class's; the error calls
+        the key `what` and the expected type `type_name`."""
         decoded = decode_verifier_key(vkey)
-        if decoded.signature_type != SIG_ED25519:
+        if decoded.signature_type != cls.signature_type:
             raise KeyFormatError(
-                f"verifier key has signature type 0x{decoded.signature_type:02x}, "
-                "expected 0x01 (Ed25519)"
+                f"{what} has signature type 0x{decoded.signature_type:02x}, "
+                f"expected 0x{cls.signature_type:02x} ({type_name})"
             )
-        return cls(decoded.name, decoded.public_key)
+        return decoded
 
     @property
     def name(self) -> str:
@@ -234,18 +239,17 @@ class Ed25519Verifier:
         return self._key_id
 
     def key_string(self) -> str:
-        """This key as a verifier key string (C2SP signed-note)."""
-        return format_verifier_key(self.name, SIG_ED25519, self.public_key)
-
-    def verify(self, message: bytes, signature: bytes) -> bool:
-        """Ed25519 over the note text (C2SP signed-note §Ed25519 signatures), by the rule of
-        `pollwatch.core.tlog.ed25519`."""
-        return ed25519.verify(self._key, message, signature)
+        """This key as a verifier key string (C2SP signed-note; C2SP tlog-cosignature §Format
+        for type 0x04)."""
+        return format_verifier_key(self.name, self.signature_type, self.public_key)
 
 
-class Ed25519Signer:
-    """An Ed25519 note signing key (signature type 0x01). Deterministic: the same text gives
-    the same signature bytes (RFC 8032 §5.1.6)."""
+class Ed25519SignerKey:
+    """The part every Ed25519-based note signing key shares, whatever its signature type: a
+    valid key name, a 32-byte seed, the public key and key ID derived from them. Subclasses
+    set `signature_type` and define `sign` and `verifier`."""
+
+    signature_type: ClassVar[int]
 
     def __init__(self, name: str, seed: bytes) -> None:
         if not is_valid_key_name(name):
@@ -254,16 +258,10 @@ class Ed25519Signer:
         self._seed = seed
         self.public_key = ed25519.public_key_bytes(self._private)
         self._name = name
-        self._key_id = key_id(name, SIG_ED25519, self.public_key)
+        self._key_id = key_id(name, self.signature_type, self.public_key)
 
     @classmethod
-    def from_key_string(cls, skey: str) -> Ed25519Signer:
-        """From `PRIVATE+KEY+<name>+<key ID>+base64(0x01 || seed)` (Go sumdb/note NewSigner)."""
-        decoded = decode_signer_key(skey, SIG_ED25519)
-        return cls(decoded.name, decoded.seed)
-
-    @classmethod
-    def generate(cls, name: str) -> Ed25519Signer:
+    def generate(cls, name: str) -> Self:
         """A new random key (Go sumdb/note GenerateKey)."""
         return cls(name, Ed25519PrivateKey.generate().private_bytes_raw())
 
@@ -277,7 +275,38 @@ class Ed25519Signer:
 
     def key_string(self) -> str:
         """The secret `PRIVATE+KEY+...` string (Go sumdb/note); keep it out of logs."""
-        return format_signer_key(self.name, SIG_ED25519, self._seed)
+        return format_signer_key(self.name, self.signature_type, self._seed)
+
+
+class Ed25519Verifier(Ed25519VerifierKey):
+    """A known Ed25519 note key (signature type 0x01, C2SP signed-note §Ed25519 signatures)."""
+
+    signature_type = SIG_ED25519
+
+    @classmethod
+    def from_key_string(cls, vkey: str) -> Ed25519Verifier:
+        """From a verifier key `<name>+<key ID>+base64(0x01 || public key)` (C2SP signed-note,
+        Go sumdb/note NewVerifier); the key must pass `ed25519.check_public_key`."""
+        decoded = cls._decode_key_string(vkey, "verifier key", "Ed25519")
+        return cls(decoded.name, decoded.public_key)
+
+    def verify(self, message: bytes, signature: bytes) -> bool:
+        """Ed25519 over the note text (C2SP signed-note §Ed25519 signatures), by the rule of
+        `pollwatch.core.tlog.ed25519`."""
+        return ed25519.verify(self._key, message, signature)
+
+
+class Ed25519Signer(Ed25519SignerKey):
+    """An Ed25519 note signing key (signature type 0x01). Deterministic: the same text gives
+    the same signature bytes (RFC 8032 §5.1.6)."""
+
+    signature_type = SIG_ED25519
+
+    @classmethod
+    def from_key_string(cls, skey: str) -> Ed25519Signer:
+        """From `PRIVATE+KEY+<name>+<key ID>+base64(0x01 || seed)` (Go sumdb/note NewSigner)."""
+        decoded = decode_signer_key(skey, SIG_ED25519)
+        return cls(decoded.name, decoded.seed)
 
     def verifier(self) -> Ed25519Verifier:
         """The matching verifier key."""
