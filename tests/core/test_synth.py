@@ -17,6 +17,7 @@ import pytest
 
 from pollwatch.core.synth import (
     LINE_KEYS,
+    TEMPLATE_KEY,
     SyntheticElection,
     SynthParameterError,
     SynthParams,
@@ -27,6 +28,7 @@ from pollwatch.core.synth import (
 from pollwatch.core.synth.apportion import apportion
 from pollwatch.core.synth.geography import LATITUDE_RANGE, LONGITUDE_RANGE
 from pollwatch.core.synth.params import default_territorials
+from tests.core.shipped_templates import shipped
 
 CONTRACT_HEADERS = {
     "commissions.csv": ["code", "parent_code", "level", "name"],
@@ -39,19 +41,8 @@ CONTRACT_HEADERS = {
         "latitude",
         "longitude",
     ],
-    "results.csv": [
-        "station_code",
-        "registered",
-        "ballots_received",
-        "issued_in_station",
-        "issued_outside",
-        "cancelled",
-        "ballots_in_boxes",
-        "invalid",
-        "not_counted",
-        "yes",
-        "no",
-    ],
+    # One column per line of the protocol template the files name, in the template's order.
+    "results.csv": ["station_code", *shipped(TEMPLATE_KEY).line_keys],
 }
 
 
