@@ -12,7 +12,8 @@ UPDATE … FROM, i.e. version 3.33 or later.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,6 +65,23 @@ class StagingTable:
 
     def drop(self, cursor: CursorWrapper) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {self._temporary}")
+
+    @contextmanager
+    def loaded(
+        self,
+        cursor: CursorWrapper,
+        rows: Iterable[Sequence[Any]],
+        key: str,
+        on_rows: OnRows | None = None,
+    ) -> Iterator[StagingTable]:
+        """Create the table, stream `rows` into it and index `key`; drop it when the block
+        ends. Not on an error: the failing transaction is rolled back and takes the table with
+        it, and a DROP inside an aborted PostgreSQL transaction would hide the error."""
+        self.create(cursor)
+        self.load(cursor, rows, on_rows)
+        self.index(cursor, key)
+        yield self
+        self.drop(cursor)
 
     @property
     def _temporary(self) -> str:

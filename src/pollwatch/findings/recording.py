@@ -122,19 +122,16 @@ def record_findings(
             return RecordingCounts(
                 new=len(computed), updated=0, unchanged=0, reappeared=0, resolved=0
             )
-        _STAGED.create(cursor)
-        _STAGED.load(cursor, _staged_rows(computed))
-        _STAGED.index(cursor, "fingerprint")
-        if connection.vendor == "sqlite":
-            # Without statistics SQLite would drive the joins from the findings table, scanning
-            # the whole election to record one station's few findings.
-            cursor.execute(f"ANALYZE temp.{_STAGED.name}")
-        _check_places(cursor, _STAGED.name, election)
-        updated = _update(cursor, election.pk, at, present=True)
-        reappeared = _update(cursor, election.pk, at, present=False)
-        new = _insert(cursor, election.pk, at)
-        resolved = _resolve(cursor, table, election.pk, scope, at)
-        _STAGED.drop(cursor)
+        with _STAGED.loaded(cursor, _staged_rows(computed), key="fingerprint"):
+            if connection.vendor == "sqlite":
+                # Without statistics SQLite would drive the joins from the findings table,
+                # scanning the whole election to record one station's few findings.
+                cursor.execute(f"ANALYZE temp.{_STAGED.name}")
+            _check_places(cursor, _STAGED.name, election)
+            updated = _update(cursor, election.pk, at, present=True)
+            reappeared = _update(cursor, election.pk, at, present=False)
+            new = _insert(cursor, election.pk, at)
+            resolved = _resolve(cursor, table, election.pk, scope, at)
     return RecordingCounts(
         new=new,
         updated=updated,

@@ -33,6 +33,23 @@ from pollwatch.registry.models import Commission, Election, PollingStation
 
 OnStage = Callable[[str], None]
 
+# A station's columns as the file gives them, in the order of StationColumns.rows(), with their
+# staging types. The commission comes by code and is stored by id; the rest are stored as given.
+_STATION_COLUMNS = {
+    "code": "text",
+    "number": "text",
+    "commission_code": "text",
+    "registered_voters": "int",
+    "address": "text",
+    "latitude": "float",
+    "longitude": "float",
+}
+
+
+def _stored_column(column: str) -> str:
+    """The polling-station table's column for a file column."""
+    return "commission_id" if column == "commission_code" else column
+
 
 class _Counts(NamedTuple):
     created: int
@@ -139,35 +156,31 @@ def _refresh_planner_statistics() -> None:
 
 
 def _write_commissions(cursor: CursorWrapper, election_id: int, plan: StructurePlan) -> _Counts:
-    staged = StagingTable(
+    staging = StagingTable(
         "pollwatch_staged_commissions",
         {"code": "text", "name": "text", "level": "text", "parent_code": "text", "depth": "int"},
     )
-    staged.create(cursor)
-    staged.load(
-        cursor, ((c.code, c.name, c.level, c.parent_code, c.depth) for c in plan.commissions)
-    )
-    staged.index(cursor, "code")
-    merge = Merge(
-        target=Commission._meta.db_table,
-        source=staged,
-        scope={"election_id": election_id},
-        key="code",
-        values={"name": "s.name", "level": "s.level", "parent_id": "p.id"},
-        joins=(
-            f"LEFT JOIN {Commission._meta.db_table} AS p "
-            f"ON p.election_id = {int(election_id)} AND p.code = s.parent_code"
-        ),
-        defaults={"depth": "0", "station_count": "0", "registered_voters": "0"},
-    )
-    # Top down, so that each level's parents exist when it is inserted.
-    created = sum(
-        merge.insert_missing(cursor, where=f"s.depth = {depth}")
-        for depth in sorted({c.depth for c in plan.commissions})
-    )
-    updated = merge.update_changed(cursor)
-    absent = merge.count_in_scope(cursor) - len(plan.commissions)
-    staged.drop(cursor)
+    rows = ((c.code, c.name, c.level, c.parent_code, c.depth) for c in plan.commissions)
+    with staging.loaded(cursor, rows, key="code") as staged:
+        merge = Merge(
+            target=Commission._meta.db_table,
+            source=staged,
+            scope={"election_id": election_id},
+            key="code",
+            values={"name": "s.name", "level": "s.level", "parent_id": "p.id"},
+            joins=(
+                f"LEFT JOIN {Commission._meta.db_table} AS p "
+                f"ON p.election_id = {int(election_id)} AND p.code = s.parent_code"
+            ),
+            defaults={"depth": "0", "station_count": "0", "registered_voters": "0"},
+        )
+        # Top down, so that each level's parents exist when it is inserted.
+        created = sum(
+            merge.insert_missing(cursor, where=f"s.depth = {depth}")
+            for depth in sorted({c.depth for c in plan.commissions})
+        )
+        updated = merge.update_changed(cursor)
+        absent = merge.count_in_scope(cursor) - len(plan.commissions)
     return _Counts(created, updated, absent)
 
 
@@ -178,43 +191,26 @@ def _write_stations(
     cursor.execute(f"SELECT 1 FROM {table} WHERE election_id = %s LIMIT 1", [election_id])
     if cursor.fetchone() is None:
         return _Counts(_create_stations(cursor, election_id, plan, on_rows), 0, 0)
-    staged = StagingTable(
-        "pollwatch_staged_stations",
-        {
-            "code": "text",
-            "number": "text",
-            "commission_code": "text",
-            "registered_voters": "int",
-            "address": "text",
-            "latitude": "float",
-            "longitude": "float",
-        },
-    )
-    staged.create(cursor)
-    staged.load(cursor, plan.stations.rows(), on_rows)
-    staged.index(cursor, "code")
-    merge = Merge(
-        target=table,
-        source=staged,
-        scope={"election_id": election_id},
-        key="code",
-        values={
-            "number": "s.number",
-            "commission_id": "c.id",
-            "registered_voters": "s.registered_voters",
-            "address": "s.address",
-            "latitude": "s.latitude",
-            "longitude": "s.longitude",
-        },
-        joins=(
-            f"JOIN {Commission._meta.db_table} AS c "
-            f"ON c.election_id = {int(election_id)} AND c.code = s.commission_code"
-        ),
-    )
-    updated = merge.update_changed(cursor)
-    created = merge.insert_missing(cursor)
-    absent = merge.count_in_scope(cursor) - len(plan.stations)
-    staged.drop(cursor)
+    staging = StagingTable("pollwatch_staged_stations", _STATION_COLUMNS)
+    with staging.loaded(cursor, plan.stations.rows(), key="code", on_rows=on_rows) as staged:
+        merge = Merge(
+            target=table,
+            source=staged,
+            scope={"election_id": election_id},
+            key="code",
+            values={
+                _stored_column(column): "c.id" if column == "commission_code" else f"s.{column}"
+                for column in _STATION_COLUMNS
+                if column != "code"
+            },
+            joins=(
+                f"JOIN {Commission._meta.db_table} AS c "
+                f"ON c.election_id = {int(election_id)} AND c.code = s.commission_code"
+            ),
+        )
+        updated = merge.update_changed(cursor)
+        created = merge.insert_missing(cursor)
+        absent = merge.count_in_scope(cursor) - len(plan.stations)
     return _Counts(created, updated, absent)
 
 
@@ -230,8 +226,7 @@ def _create_stations(
         (election_id, code, number, commission_ids[commission], voters, address, lat, lon)
         for code, number, commission, voters, address, lat, lon in plan.stations.rows()
     )
-    columns = ["election_id", "code", "number", "commission_id", "registered_voters"]
-    columns += ["address", "latitude", "longitude"]
+    columns = ["election_id", *map(_stored_column, _STATION_COLUMNS)]
     copy_rows(cursor, PollingStation._meta.db_table, columns, rows, on_rows)
     return len(plan.stations)
 
@@ -273,27 +268,22 @@ def _write_totals(
     count: np.ndarray,
     voters: np.ndarray,
 ) -> int:
-    staged = StagingTable(
+    staging = StagingTable(
         "pollwatch_staged_totals",
         {"id": "int", "depth": "int", "station_count": "int", "registered_voters": "int"},
     )
-    staged.create(cursor)
-    staged.load(
-        cursor,
-        zip(ids.tolist(), depth.tolist(), count.tolist(), voters.tolist(), strict=True),
-    )
-    staged.index(cursor, "id")
-    merge = Merge(
-        target=Commission._meta.db_table,
-        source=staged,
-        scope={"election_id": election_id},
-        key="id",
-        values={
-            "depth": "s.depth",
-            "station_count": "s.station_count",
-            "registered_voters": "s.registered_voters",
-        },
-    )
-    written = merge.update_changed(cursor)
-    staged.drop(cursor)
+    rows = zip(ids.tolist(), depth.tolist(), count.tolist(), voters.tolist(), strict=True)
+    with staging.loaded(cursor, rows, key="id") as staged:
+        merge = Merge(
+            target=Commission._meta.db_table,
+            source=staged,
+            scope={"election_id": election_id},
+            key="id",
+            values={
+                "depth": "s.depth",
+                "station_count": "s.station_count",
+                "registered_voters": "s.registered_voters",
+            },
+        )
+        written = merge.update_changed(cursor)
     return written
