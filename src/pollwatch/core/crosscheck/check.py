@@ -111,7 +111,6 @@ def _relations_on_copies(
     relation = broken.relation[owner]
     order = np.lexsort((relation, copy))
     copy, owner = copy[order], owner[order]
-    left, right = broken.left[owner], broken.right[owner]
     return Findings.build(
         FindingKind.RELATION_BROKEN_ON_COPY,
         names,
@@ -119,9 +118,8 @@ def _relations_on_copies(
         station=copies.station[copy],
         copy=copy,
         relation=broken.relation[owner],
-        left=left,
-        right=right,
-        delta=left - right,
+        left=broken.left[owner],
+        right=broken.right[owner],
         copies=1,
         organisations=1,
     )
@@ -150,7 +148,6 @@ def _relations_on_official(
                 relation=broken.relation,
                 left=broken.left,
                 right=broken.right,
-                delta=broken.left - broken.right,
                 **{place: where},
             )
         )

@@ -21,7 +21,6 @@ def copies_disagree(consensus: Consensus, names: FingerprintNames) -> Findings:
         line=line,
         left=consensus.highest[at, line],
         right=consensus.lowest[at, line],
-        delta=consensus.highest[at, line] - consensus.lowest[at, line],
         copies=consensus.copies[at, line],
         organisations=consensus.organisations[at, line],
     )
@@ -64,7 +63,6 @@ def copies_against_official(
         line=line,
         left=ours.values[at, line],
         right=theirs.values[at, line],
-        delta=ours.values[at, line] - theirs.values[at, line],
         copies=1,
         organisations=1,
     )
@@ -90,7 +88,6 @@ def consensus_against_official(
         line=line,
         left=ours[at, line],
         right=theirs.values[at, line],
-        delta=ours[at, line] - theirs.values[at, line],
         copies=consensus.copies[where, line],
         organisations=consensus.support[where, line],
     )

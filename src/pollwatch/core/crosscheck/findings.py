@@ -84,15 +84,21 @@ class Findings:
         count: int,
         **columns: npt.ArrayLike,
     ) -> Findings:
-        """``count`` findings of one kind; columns not given are -1 (indexes) or 0 (values)."""
-        filled: dict[str, npt.NDArray[np.generic]] = {}
+        """``count`` findings of one kind; columns not given are -1 (indexes) or 0 (values).
+
+        ``delta`` is not given: it is always ``left - right``.
+        """
+        filled: dict[str, Int64Array] = {}
         for column in _COLUMNS:
+            if column == "delta":
+                continue
             default = NONE if column in _INDEX_COLUMNS else 0
             given = columns.pop(column, default)
             filled[column] = np.broadcast_to(np.asarray(given, dtype=np.int64), (count,)).copy()
         if columns:
             raise TypeError(f"unknown finding columns: {', '.join(columns)}")
-        return cls(kind=np.full(count, kind, dtype=np.uint8), names=names, **filled)  # type: ignore[arg-type]
+        filled["delta"] = filled["left"] - filled["right"]
+        return cls(kind=np.full(count, kind, dtype=np.uint8), names=names, **filled)
 
     @classmethod
     def concatenate(cls, parts: Sequence[Findings], names: FingerprintNames) -> Findings:

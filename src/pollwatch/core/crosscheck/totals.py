@@ -84,5 +84,4 @@ def totals_against_children(
         line=line,
         left=published[at, line],
         right=children_sum[at, line],
-        delta=published[at, line] - children_sum[at, line],
     )
