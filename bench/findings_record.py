@@ -189,7 +189,7 @@ def _record_in_child(count: int) -> dict[str, Any]:
     )
     findings = Findings.build(
         FindingKind.COPY_DIFFERS_FROM_OFFICIAL, names, station.size,
-        station=station, copy=station, line=line, left=left, right=right, delta=left - right,
+        station=station, copy=station, line=line, left=left, right=right,
         copies=1, organisations=1,
     )  # fmt: skip
     computed = from_crosscheck(findings, spec)
