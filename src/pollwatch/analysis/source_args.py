@@ -9,8 +9,8 @@ from typing import Any
 
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
-from tqdm import tqdm
 
+from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
 from pollwatch.core.forensics.source import StationFigures, read_station_figures
 from pollwatch.core.structure import load_mapping, load_preset, preset_names
 from pollwatch.core.structure.mapping import Mapping
@@ -31,17 +31,15 @@ def add_mapping_arguments(parser: argparse.ArgumentParser, required: bool = True
         help=_("column mapping (the import mapping format, with a [figures] table)"),
     )
     parser.add_argument("--sheet", metavar="NAME", help=_("XLSX sheet (default: the first)"))
-    parser.add_argument("--no-progress", action="store_true", help=_("no progress bar"))
+    add_progress_argument(parser)
 
 
 def mapping_of(options: dict[str, Any]) -> Mapping:
-    try:
+    with reported_as_command_error(InputError):
         if options.get("preset"):
             return load_preset(options["preset"])
         if options.get("mapping"):
             return load_mapping(options["mapping"])
-    except InputError as error:
-        raise CommandError(str(error)) from None
     raise CommandError(_("Give the column mapping: --preset NAME or --mapping FILE.toml."))
 
 
@@ -50,16 +48,14 @@ def read_figures(
 ) -> StationFigures:
     """Read `path` as the options' mapping says; bad input becomes a CommandError (exit 1)."""
     mapping = mapping_of(options)
-    # disable=None: tqdm draws only when stderr is a terminal.
-    disable = True if options.get("no_progress") else None
-    try:
-        with tqdm(desc=_("reading %s") % Path(path).name, unit=" rows", disable=disable) as bar:
-            return read_station_figures(
-                mapping,
-                path,
-                sheet=options.get("sheet"),
-                urban_column=urban_column,
-                on_rows=bar.update,
-            )
-    except InputError as error:
-        raise CommandError(str(error)) from None
+    with (
+        reported_as_command_error(InputError),
+        progress_bar(options, desc=_("reading %s") % Path(path).name, unit=" rows") as bar,
+    ):
+        return read_station_figures(
+            mapping,
+            path,
+            sheet=options.get("sheet"),
+            urban_column=urban_column,
+            on_rows=bar.update,
+        )

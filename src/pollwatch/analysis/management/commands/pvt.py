@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from pollwatch.analysis import pvt_output
 from pollwatch.analysis.pvt_sample import check_in_sample, read_sample, write_sample
 from pollwatch.analysis.source_args import add_mapping_arguments, read_figures
+from pollwatch.commands import reported_as_command_error
 from pollwatch.core.forensics.source import StationFigures
 from pollwatch.core.pvt import (
     FrameError,
@@ -116,12 +117,10 @@ class Command(BaseCommand):
 
     def _size(self, options: dict[str, Any]) -> None:
         z = options["z"] if options["z"] is not None else HANDBOOK_Z[options["confidence"]]
-        try:
+        with reported_as_command_error(SampleSizeError):
             voters = ndi_sample_size(options["population"], options["margin"], z, options["share"])
             per_station = options["voters_per_station"]
             stations = None if per_station is None else stations_for(voters, per_station)
-        except SampleSizeError as error:
-            raise CommandError(str(error)) from None
         if options["json"]:
             result = {"n": voters, "z": z, "stations": stations}
             self.stdout.write(json.dumps(result))
@@ -143,12 +142,11 @@ class Command(BaseCommand):
         figures = read_figures(options["file"], options, urban_column=options["urban_column"])
         frame = _frame(figures, options["by_region"])
         try:
-            sample = stratified_sample(
-                frame, options["size"], options["seed"], by_voters=options["by_voters"]
-            )
-            write_sample(options["out"], figures, frame, sample)
-        except FrameError as error:
-            raise CommandError(str(error)) from None
+            with reported_as_command_error(FrameError):
+                sample = stratified_sample(
+                    frame, options["size"], options["seed"], by_voters=options["by_voters"]
+                )
+                write_sample(options["out"], figures, frame, sample)
         except OSError as error:
             raise CommandError(
                 _("%(path)s: cannot write the sample (%(error)s)")
@@ -168,7 +166,7 @@ class Command(BaseCommand):
 
     def _estimate(self, options: dict[str, Any]) -> None:
         official = read_figures(options["file"], options)
-        try:
+        with reported_as_command_error(InputError, ValueError):
             sample = read_sample(options["sample"], official)
             reported = official.take(sample.indices)
             stratum = sample.stratum
@@ -184,8 +182,6 @@ class Command(BaseCommand):
                 stratum,
                 sample.population,
             )
-        except (InputError, ValueError) as error:
-            raise CommandError(str(error)) from None
         report = pvt_output.estimate_report(
             estimate, official, len(sample.indices), len(sample.stratum_names)
         )

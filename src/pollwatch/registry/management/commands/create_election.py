@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from pollwatch.commands import reported_as_command_error
 from pollwatch.registry.elections import (
     ElectionSpecError,
     create_or_update_election,
@@ -38,7 +39,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         given = [field for field in _FIELD_OPTIONS if options[field] is not None]
-        try:
+        with reported_as_command_error(ElectionSpecError):
             if options["file"] is not None:
                 if given:
                     raise CommandError(
@@ -48,8 +49,6 @@ class Command(BaseCommand):
                 election = load_election_file(options["file"])
             else:
                 election = create_or_update_election(**self._fields(options))
-        except ElectionSpecError as err:
-            raise CommandError(str(err)) from None
         self.stdout.write(
             _("Election %(slug)s saved: %(name)s; template %(template)s; %(options)d options")
             % {

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from tqdm import tqdm
 
+from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
 from pollwatch.core.structure import preset_names
 from pollwatch.core.tabular import InputError
 from pollwatch.registry.models import Election
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             action="store_true",
             help=_("check the files and report what would change, without changing anything"),
         )
-        parser.add_argument("--no-progress", action="store_true", help=_("no progress bar"))
+        add_progress_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -66,23 +66,21 @@ class Command(BaseCommand):
             raise CommandError(
                 _("No election with the slug %(slug)s.") % {"slug": options["election"]}
             ) from None
-        # disable=None: tqdm draws only when stderr is a terminal.
-        disable = True if options["no_progress"] else None
-        try:
-            with tqdm(desc=_("reading"), unit=" rows", disable=disable) as bar:
-                plan = read_structure(
-                    options["stations"],
-                    options["commissions"],
-                    preset=options["preset"],
-                    mapping_file=options["mapping"],
-                    stations_sheet=options["stations_sheet"],
-                    commissions_sheet=options["commissions_sheet"],
-                    on_rows=bar.update,
-                )
-        except InputError as error:
-            raise CommandError(str(error)) from None
-        with tqdm(
-            desc=_("writing"), total=len(plan.stations), unit=" stations", disable=disable
+        with (
+            reported_as_command_error(InputError),
+            progress_bar(options, desc=_("reading"), unit=" rows") as bar,
+        ):
+            plan = read_structure(
+                options["stations"],
+                options["commissions"],
+                preset=options["preset"],
+                mapping_file=options["mapping"],
+                stations_sheet=options["stations_sheet"],
+                commissions_sheet=options["commissions_sheet"],
+                on_rows=bar.update,
+            )
+        with progress_bar(
+            options, desc=_("writing"), total=len(plan.stations), unit=" stations"
         ) as bar:
             report = import_structure(
                 election,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from pollwatch.commands import reported_as_command_error
 from pollwatch.core.protocol import TemplateError
 from pollwatch.registry.protocol_templates import load_shipped_templates, load_templates
 
@@ -23,10 +24,8 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="*", type=Path, help="template files (.toml)")
 
     def handle(self, *args: Any, files: list[Path], **options: Any) -> None:
-        try:
+        with reported_as_command_error(TemplateError):
             templates = load_templates(files) if files else load_shipped_templates()
-        except TemplateError as err:
-            raise CommandError(str(err)) from None
         for template in templates:
             self.stdout.write(
                 _("Loaded protocol template %(key)s: %(lines)d lines, %(relations)d relations")
