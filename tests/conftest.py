@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# ../shared/data beside the project root, unless POLLWATCH_SHARED_DATA says where it is.
+SHARED_DATA = Path(
+    os.environ.get("POLLWATCH_SHARED_DATA")
+    or Path(__file__).resolve().parents[2] / "shared" / "data"
+)
 CHROMIUM = Path(os.environ.get("POLLWATCH_CHROMIUM", "/usr/bin/chromium"))
 
 # Playwright's sync API runs an event loop; Django's async-safety check would refuse the ORM
