@@ -345,25 +345,31 @@ def test_command_line_prints_the_error_without_traceback_and_exits_1(
 
 
 @pytest.mark.slow
-def test_russia_2020_imports_as_three_levels(election: Election, shared_data: Path) -> None:
+@pytest.mark.parametrize(
+    ("year", "stations", "registered_voters"),
+    [(2020, 96_765, 107_999_611), (2018, 97_699, 109_008_428)],
+)
+def test_russia_imports_as_three_levels(
+    election: Election, shared_data: Path, year: int, stations: int, registered_voters: int
+) -> None:
     arguments = [
         "import_structure",
         "--election=kz-2026",
-        "--preset=ru-2020",
-        f"--stations={shared_data / 'russia' / '2020.csv.zip'}",
+        f"--preset=ru-{year}",
+        f"--stations={shared_data / 'russia' / f'{year}.csv.zip'}",
         "--no-progress",
     ]
     call_command(*arguments, stdout=StringIO())
-    assert PollingStation.objects.count() == 96_765
+    assert PollingStation.objects.count() == stations
     top = Commission.objects.filter(parent=None)
     assert {c.level for c in top} == {"region"}
-    assert sum(c.registered_voters for c in top) == 107_999_611
-    assert sum(c.station_count for c in top) == 96_765
+    assert sum(c.registered_voters for c in top) == registered_voters
+    assert sum(c.station_count for c in top) == stations
     assert set(Commission.objects.values_list("depth", flat=True)) == {0, 1}
     assert not PollingStation.objects.filter(commission__depth=0).exists()
     out = StringIO()
     call_command(*arguments, stdout=out)
-    assert "Stations: 0 created, 0 updated, 96765 unchanged." in out.getvalue()
+    assert f"Stations: 0 created, 0 updated, {stations} unchanged." in out.getvalue()
 
 
 def test_own_mapping_file_for_a_flat_table(election: Election, tmp_path: Path) -> None:
