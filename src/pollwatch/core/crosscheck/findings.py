@@ -49,7 +49,8 @@ class Findings:
 
     - relation broken (on a copy, or on official station or commission figures): the
       relation's two sides.
-    - copies disagree: the lowest and the highest value the station's copies report.
+    - copies disagree: the highest and the lowest value the station's copies report (so the
+      delta is the spread, never negative).
     - copy / consensus differs from official: the observers' value and the official one.
     - commission total differs from its children: the published total and the sum of its
       children's official figures.
