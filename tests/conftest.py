@@ -64,3 +64,17 @@ def page(browser: object, live_server: object) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language.
+
+    A test-client request to a /ru/ or /kk/ page activates that language in the test's thread
+    and Django leaves it active, so later tests would read commands' output in Russian.
+    """
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
