@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dev=0
-[[ "${1:-}" == "--dev" ]] && dev=1
+dev=0 extra="" suffix=""
+if [[ "${1:-}" == "--dev" ]]; then
+  dev=1 extra="[dev]" suffix="-dev"
+fi
 
 find_python() {
   for candidate in python3.11 python3.12 python3.13 python3; do
@@ -26,9 +28,8 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 
 # Reinstall only when pyproject.toml changed since the last install.
-stamp=.venv/.pollwatch-installed$([[ $dev == 1 ]] && echo -dev)
+stamp=.venv/.pollwatch-installed$suffix
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
-  extra=$([[ $dev == 1 ]] && echo '[dev]' || true)
   .venv/bin/python -m pip install --quiet --editable ".${extra}"
   touch "$stamp"
 fi
