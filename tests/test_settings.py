@@ -1,0 +1,60 @@
+"""Settings come from the environment; the secret key is generated once into the data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+_PRINT_SETTINGS = (
+    "import json, pollwatch.settings as s; "
+    "print(json.dumps({'key': s.SECRET_KEY, 'debug': s.DEBUG, "
+    "'db': str(s.DATABASES['default']['NAME']), 'engine': s.DATABASES['default']['ENGINE']}))"
+)
+
+
+def _settings(data_dir: Path, **env: str) -> dict[str, object]:
+    environment = {
+        k: v for k, v in os.environ.items()
+        if not k.startswith("POLLWATCH_") or k == "POLLWATCH_CI"
+    }  # fmt: skip
+    environment.update(POLLWATCH_DATA_DIR=str(data_dir), **env)
+    result = subprocess.run(
+        [sys.executable, "-c", _PRINT_SETTINGS],
+        env=environment, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    loaded: dict[str, object] = json.loads(result.stdout)
+    return loaded
+
+
+def test_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> None:
+    first = _settings(tmp_path)
+    key_file = tmp_path / "secret_key"
+    assert key_file.read_text().strip() == first["key"]
+    assert len(str(first["key"])) >= 50
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert _settings(tmp_path)["key"] == first["key"]
+    assert _settings(tmp_path / "other")["key"] != first["key"]
+
+
+def test_environment_overrides_key_and_database(tmp_path: Path) -> None:
+    loaded = _settings(
+        tmp_path,
+        POLLWATCH_SECRET_KEY="from-the-environment",
+        POLLWATCH_DATABASE_URL="postgres://someone@db.example:5432/pollwatch",
+    )
+    assert loaded["key"] == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["db"] == "pollwatch"
+
+
+def test_sqlite_in_the_data_dir_and_debug_off_by_default(tmp_path: Path) -> None:
+    loaded = _settings(tmp_path)
+    assert loaded["engine"] == "django.db.backends.sqlite3"
+    assert loaded["db"] == str(tmp_path / "pollwatch.sqlite3")
+    assert loaded["debug"] is False
+    assert _settings(tmp_path, POLLWATCH_DEBUG="1")["debug"] is True
