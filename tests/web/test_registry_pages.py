@@ -227,6 +227,8 @@ def test_pages_render_in_russian_and_kazakh(client: Client, small_election: Smal
     for language in ("ru", "kk"):
         html = client.get(f"/{language}/elections/{SLUG}/").content.decode()
         assert f'<html lang="{language}"' in html
+        # Digits grouped the local way: Django ships Russian formats; Kazakh ones are ours.
+        assert 'data-figure="registered-voters">6\xa0000<' in html
 
 
 def test_not_found_page_is_the_site_page(client: Client, small_election: SmallElection) -> None:
