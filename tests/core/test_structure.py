@@ -213,6 +213,20 @@ def test_unknown_parent_commission(tmp_path: Path) -> None:
     assert "got 'XX'" in message
 
 
+def test_unknown_parent_and_cycle_are_reported_in_one_run(tmp_path: Path) -> None:
+    commissions = COMMISSIONS.replace("R2,KZ", "R2,XX").replace("R1,KZ", "R1,T1")
+    message = problems_of(tmp_path, commissions=commissions)
+    assert message.startswith("2 problem(s) found")
+    assert "commissions.csv, row 4, column 'parent_code': expected the code of a commission" in (
+        message
+    )
+    assert "got 'XX'" in message
+    assert (
+        "commissions.csv, row 3, column 'parent_code': the commission hierarchy has a cycle: "
+        "R1 → T1 → R1"
+    ) in message
+
+
 def test_duplicate_commission_code(tmp_path: Path) -> None:
     message = problems_of(tmp_path, commissions=COMMISSIONS + "R1,KZ,region,Again\n")
     assert (

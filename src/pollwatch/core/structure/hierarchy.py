@@ -39,8 +39,7 @@ def order_hierarchy(
                 column,
                 f"expected the code of a commission in this table, got {row.parent_code!r}",
             )
-    if problems.total:
-        return []
+    # No early return: a file with both unknown parents and cycles shows both in one run.
     depth: dict[str, int] = {}
     for start in rows:
         # Walk up until a commission of known depth or the top, then assign depths back down.
@@ -63,6 +62,8 @@ def order_hierarchy(
             path.append(code)
             on_path.add(code)
             code = rows[code].parent_code
+            if code is not None and code not in rows:
+                code = None  # an unknown parent, reported above: walk as if from the top
         base = -1 if code is None else depth[code]
         for offset, member in enumerate(reversed(path), start=1):
             depth[member] = base + offset
