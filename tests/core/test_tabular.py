@@ -104,6 +104,21 @@ def test_empty_file(tmp_path: Path) -> None:
         read(path)
 
 
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_blank_rows_above_the_header_are_skipped_in_csv_and_xlsx_alike(
+    tmp_path: Path, suffix: str
+) -> None:
+    # Hand-exported sheets often start with a blank row; whitespace-only cells count as blank.
+    rows = [["", ""], [" ", "  "], ["code", "number"], ["A", "1"]]
+    path = tmp_path / f"s{suffix}"
+    if suffix == ".csv":
+        # Semicolons: the delimiter must come from the header, not from the blank first line.
+        path.write_text("\n" + "\n".join(";".join(row) for row in rows[1:]) + "\n", "utf-8")
+    else:
+        _workbook(path, {"stations": rows})
+    assert read(path) == (["code", "number"], [(4, ["A", "1"])])
+
+
 def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("code,number\n", encoding="utf-8")

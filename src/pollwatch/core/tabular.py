@@ -12,7 +12,7 @@ import datetime
 import itertools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +69,14 @@ def _open_csv(path: Path, stack: ExitStack) -> Table:
     except OSError as error:
         raise InputError(f"{path}: cannot read the file ({error.strerror or error})") from error
     lines = _decoded_lines(raw, source)
-    first = next(lines, "")
-    reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first))
+    # The delimiter is read off the first line with text on it, not a blank line above the header.
+    leading: list[str] = []
+    for line in lines:
+        leading.append(line)
+        if line.strip():
+            break
+    first = leading[-1] if leading else ""
+    reader = csv.reader(itertools.chain(leading, lines), delimiter=_delimiter(first))
     header = _first_row(source, reader)
     return Table(
         source=source, header=[cell.strip() for cell in header], rows=_csv_rows(source, reader)
@@ -113,14 +119,23 @@ def _decoded_lines(raw: IO[bytes], source: str) -> Iterator[str]:
             ) from error
 
 
+def _header_row(rows: Iterable[list[str]]) -> list[str] | None:
+    """The first row with text in it, or None; CSV and XLSX alike.
+
+    Rows of empty or whitespace-only cells above the header are skipped: a blank row or two
+    before the header is common in spreadsheets exported by hand.
+    """
+    return next((row for row in rows if any(cell.strip() for cell in row)), None)
+
+
 def _first_row(source: str, reader: Iterator[list[str]]) -> list[str]:
     try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                return row
+        header = _header_row(reader)
     except (csv.Error, OSError, zipfile.BadZipFile) as error:
         raise InputError(f"{source}: cannot read the header row: {error}") from error
-    raise InputError(f"{source}: the file is empty (expected a header row)")
+    if header is None:
+        raise InputError(f"{source}: the file is empty (expected a header row)")
+    return header
 
 
 def _csv_rows(source: str, reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
@@ -166,7 +181,7 @@ def _open_xlsx(path: Path, sheet: str | None, stack: ExitStack) -> Table:
         (number, [_cell_text(value) for value in values])
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1)
     )
-    header = next((row for _, row in rows if any(row)), None)
+    header = _header_row(row for _, row in rows)
     if header is None:
         raise InputError(f"{source}: the sheet is empty (expected a header row)")
     return Table(
