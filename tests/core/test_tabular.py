@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -137,6 +139,25 @@ def test_binary_garbage_is_an_error_naming_the_file(tmp_path: Path) -> None:
     path.write_bytes(bytes(range(256)) * 4)
     with pytest.raises(InputError, match=r"garbage\.csv"):
         read(path)
+
+
+def test_oversized_cell_is_an_error_naming_file_and_row(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("code,address\nA,x\nB," + "x" * 200_000 + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"s\.csv, row 3: .*a cell is longer than [\d,]+ char"):
+        read(path)
+
+
+def test_importing_the_module_leaves_the_csv_field_limit_alone() -> None:
+    # csv.field_size_limit is process-wide: a fresh interpreter shows what the import does.
+    code = (
+        "import csv; before = csv.field_size_limit(); import pollwatch.core.tabular; "
+        "print(before, csv.field_size_limit())"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert output[0] == output[1]
 
 
 def _workbook(path: Path, sheets: dict[str, list[list[object]]]) -> Path:

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
 
 # Excel can store a cell of up to 32,767 characters; anything longer in a CSV is a broken file.
-csv.field_size_limit(1 << 20)
+# The csv module's own limit (131,072 characters unless the process changed it) is left alone:
+# csv.field_size_limit is process-wide, and a longer cell is reported as an error (_csv_error).
+EXCEL_CELL_MAX = 32_767
 
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 _QUOTED = re.compile(r'"[^"]*"')
@@ -132,10 +134,20 @@ def _first_row(source: str, reader: Iterator[list[str]]) -> list[str]:
     try:
         header = _header_row(reader)
     except (csv.Error, OSError, zipfile.BadZipFile) as error:
-        raise InputError(f"{source}: cannot read the header row: {error}") from error
+        raise InputError(f"{source}: cannot read the header row: {_csv_error(error)}") from error
     if header is None:
         raise InputError(f"{source}: the file is empty (expected a header row)")
     return header
+
+
+def _csv_error(error: Exception) -> str:
+    """What went wrong reading a CSV record, an oversized cell said plainly."""
+    if isinstance(error, csv.Error) and "field larger than field limit" in str(error):
+        return (
+            f"a cell is longer than {csv.field_size_limit():,} characters (a spreadsheet cell "
+            f"holds at most {EXCEL_CELL_MAX:,}); the file is damaged or not a table"
+        )
+    return str(error)
 
 
 def _csv_rows(source: str, reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
@@ -148,7 +160,9 @@ def _csv_rows(source: str, reader: Iterator[list[str]]) -> Iterator[tuple[int, l
             if row and any(row):
                 yield start, row
     except (csv.Error, OSError, zipfile.BadZipFile) as error:
-        raise InputError(f"{source}, row {line_num + 1}: cannot read the row: {error}") from error
+        raise InputError(
+            f"{source}, row {line_num + 1}: cannot read the row: {_csv_error(error)}"
+        ) from error
 
 
 def _load_workbook(path: Path, stack: ExitStack) -> Workbook:
