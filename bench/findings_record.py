@@ -26,12 +26,12 @@ import json
 import os
 import platform
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from harness import child_env, run_child, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "findings_record.json"
@@ -97,34 +97,15 @@ def main() -> None:
 PHASES = ("first_recording", "same_again", "changed_and_vanished", "vanished_back")
 
 
-def _env(work: Path, database_url: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "POLLWATCH_DATA_DIR": str(work / "var"),
-        "POLLWATCH_DATABASE_URL": database_url,
-    }
-
-
 def _run_child(findings: int, work: Path, database_url: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", str(findings)],
-        check=True, env=_env(work, database_url), capture_output=True, text=True,
-    )  # fmt: skip
-    run: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    run = run_child(__file__, ["--child", str(findings)], child_env(work, database_url))
     run["within_target"] = all(run[phase]["seconds"] <= TARGET_SECONDS for phase in PHASES)
     return run
 
 
 def _run_on_postgres(findings: int, work: Path, server: str) -> dict[str, Any]:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-        admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-        try:
-            return _run_child(findings, work, f"{server}/{BENCH_DATABASE}")
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    with scratch_postgres_database(server, BENCH_DATABASE) as database_url:
+        return _run_child(findings, work, database_url)
 
 
 def _record_in_child(count: int) -> dict[str, Any]:

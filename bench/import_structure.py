@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from harness import child_env, run_child, scratch_postgres_database
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "import_structure.json"
 POLLWATCH = Path(sys.executable).parent / "pollwatch"
@@ -55,7 +57,7 @@ def main() -> None:
         subprocess.run(
             [str(POLLWATCH), "synth", "--stations", str(args.stations), "--seed", str(SEED),
              "--out", str(files), "-v", "0"],
-            check=True, env=_env(work, None), stderr=subprocess.DEVNULL,
+            check=True, env=child_env(work, None), stderr=subprocess.DEVNULL,
         )  # fmt: skip
         print(f"synth: {args.stations:,} stations in {time.perf_counter() - start:.1f} s")
         runs = {"sqlite": _run_child(files, work, f"sqlite:///{work / 'bench.sqlite3'}")}
@@ -90,20 +92,8 @@ def main() -> None:
     print(f"recorded in {args.out}")
 
 
-def _env(work: Path, database_url: str | None) -> dict[str, str]:
-    env = {**os.environ, "POLLWATCH_DATA_DIR": str(work / "var")}
-    env.pop("POLLWATCH_DATABASE_URL", None)
-    if database_url:
-        env["POLLWATCH_DATABASE_URL"] = database_url
-    return env
-
-
 def _run_child(files: Path, work: Path, database_url: str) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, __file__, "--child", str(files)],
-        check=True, env=_env(work, database_url), capture_output=True, text=True,
-    )  # fmt: skip
-    run: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    run = run_child(__file__, ["--child", str(files)], child_env(work, database_url))
     vendor = run["vendor"]
     run["target_seconds"] = TARGET_SECONDS[vendor]
     run["within_target"] = run["first_import"]["total_seconds"] <= TARGET_SECONDS[vendor]
@@ -111,15 +101,8 @@ def _run_child(files: Path, work: Path, database_url: str) -> dict[str, Any]:
 
 
 def _run_on_postgres(files: Path, work: Path, server: str) -> dict[str, Any]:
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}")
-        admin.execute(f"CREATE DATABASE {BENCH_DATABASE}")
-        try:
-            return _run_child(files, work, f"{server}/{BENCH_DATABASE}")
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)")
+    with scratch_postgres_database(server, BENCH_DATABASE) as database_url:
+        return _run_child(files, work, database_url)
 
 
 def _import_twice(files: Path) -> dict[str, Any]:

@@ -38,11 +38,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness import scratch_postgres_database
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "station_latency.json"
 TARGET_P50_MS = 50.0
 SEED = 1
-POSTGRES_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_DATABASE = "bench_latency"
 # The import path: every one of these commands must exist to use it.
 CLI_COMMANDS = ("synth", "load_templates", "create_election", "import_structure")
@@ -106,31 +108,21 @@ def main() -> None:
 
 def _run_backend(backend: str, args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     if backend == "sqlite":
-        url = f"sqlite:///{scratch / 'bench.sqlite3'}"
-    elif backend == "postgresql":
-        _postgres_admin(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}")
-        _postgres_admin(f"CREATE DATABASE {POSTGRES_DATABASE}")
-        url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{POSTGRES_DATABASE}"
-    else:
-        raise SystemExit(f"--backends: unknown backend {backend!r} (sqlite, postgresql)")
+        return _run_worker(f"sqlite:///{scratch / 'bench.sqlite3'}", backend, args, scratch)
+    if backend == "postgresql":
+        with scratch_postgres_database(POSTGRES_SERVER, POSTGRES_DATABASE) as url:
+            return _run_worker(url, backend, args, scratch)
+    raise SystemExit(f"--backends: unknown backend {backend!r} (sqlite, postgresql)")
+
+
+def _run_worker(url: str, backend: str, args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
     result_file = scratch / f"{backend}.json"
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(result_file)]
     command += ["--database-url", url, "--synth-dir", str(scratch / "synth")]
     command += ["--stations", str(args.stations), "--samples", str(args.samples)]
-    try:
-        subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    finally:
-        if backend == "postgresql":
-            _postgres_admin(f"DROP DATABASE IF EXISTS {POSTGRES_DATABASE}")
+    subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
     result: dict[str, Any] = json.loads(result_file.read_text())
     return result
-
-
-def _postgres_admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as connection:
-        connection.execute(sql.encode())  # fixed statements, never input
 
 
 def _print_backend(backend: str, result: dict[str, Any]) -> None:
