@@ -57,6 +57,9 @@ INSTALLED_APPS = [
     "pollwatch.analysis",
     "pollwatch.ledger",
     "pollwatch.findings",
+    "pollwatch.accreditation",
+    "pollwatch.protocols",
+    "pollwatch.official",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ must not sum a million rows per request; the import is the only writer, so they 
 
 from __future__ import annotations
 
+import datetime
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +55,13 @@ class Election(models.Model):
     template = models.ForeignKey(
         ProtocolTemplate, verbose_name=_("protocol template"), on_delete=models.PROTECT
     )
+    # How long after an assignment's window an observer may still submit: protocols are
+    # often signed hours after the count ends.
+    submission_grace = models.DurationField(
+        _("grace period after an assignment"), default=datetime.timedelta(hours=12)
+    )
+    # Whether every protocol copy must carry a valid signature by a registered device key.
+    signatures_required = models.BooleanField(_("device signatures required"), default=False)
 
     class Meta:
         verbose_name = _("election")
