@@ -1,0 +1,85 @@
+"""Observers' device tokens: issue (the token is shown once), authenticate, revoke."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser, User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pollwatch.accounts.audit import record_action
+from pollwatch.accounts.models import DeviceToken
+from pollwatch.accounts.roles import is_observer
+
+TOKEN_PREFIX = "pwd_"  # tells a leaked pollwatch token apart in logs and secret scanners
+# Writing last_used_at on every request would add a write to each API call; once a minute
+# is precise enough to tell a device that is in use from one that is lost.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class DeviceTokenError(ValueError):
+    """A refused token operation; the message is translated and says why."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    device: DeviceToken
+    token: str  # the plaintext: shown to its owner once, never stored
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def issue_device_token(user: User, name: str) -> IssuedToken:
+    """A new token for one of `user`'s devices; only observers hold device tokens."""
+    name = name.strip()
+    if not name:
+        raise DeviceTokenError(_("Give the device a name."))
+    if len(name) > 100:
+        raise DeviceTokenError(_("The device name is longer than 100 characters."))
+    if not is_observer(user):
+        raise DeviceTokenError(_("Only observers use device tokens."))
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)  # 256 bits of randomness
+    device = DeviceToken.objects.create(
+        user=user, name=name, token_sha256=token_sha256(token), prefix=token[:12]
+    )
+    record_action(user, "device_token.create", device, None, {"name": name})
+    return IssuedToken(device, token)
+
+
+@transaction.atomic
+def revoke_device_token(actor: AbstractBaseUser, device: DeviceToken) -> DeviceToken:
+    """Revoke `device` at once; revoking twice is refused."""
+    device = DeviceToken.objects.select_for_update().get(pk=device.pk)
+    if device.revoked_at is not None:
+        raise DeviceTokenError(_("This token is already revoked."))
+    device.revoked_at = timezone.now()
+    device.save(update_fields=["revoked_at"])
+    record_action(actor, "device_token.revoke", device, {"revoked": False}, {"revoked": True})
+    return device
+
+
+def authenticate_device_token(token: str) -> DeviceToken | None:
+    """The live token matching `token` (its user loaded), or None: unknown, revoked, or its
+    user deactivated."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    device = (
+        DeviceToken.objects.select_related("user")
+        .filter(token_sha256=token_sha256(token), revoked_at=None)
+        .first()
+    )
+    if device is None or not device.user.is_active:
+        return None
+    now = timezone.now()
+    if device.last_used_at is None or now - device.last_used_at >= LAST_USED_RESOLUTION:
+        DeviceToken.objects.filter(pk=device.pk).update(last_used_at=now)
+        device.last_used_at = now
+    return device
