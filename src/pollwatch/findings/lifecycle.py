@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from pollwatch.accounts.roles import Role, roles_of
 from pollwatch.findings.models import Finding, FindingDecision, FindingStatus
+from pollwatch.ledger.appending import append_row
+from pollwatch.ledger.finding_decisions import KIND as DECISION_KIND
 
 Status = FindingStatus
 
@@ -117,4 +119,6 @@ def do_change_finding_status(
     )
     finding.status = to_status
     finding.save(update_fields=["status"])
+    # Sealed in the election's transparency log, in the same transaction (DESIGN §5).
+    append_row(finding.election, DECISION_KIND, decision)
     return decision
