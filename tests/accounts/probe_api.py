@@ -36,4 +36,4 @@ def open_endpoint(request: HttpRequest) -> dict[str, bool]:
     return {"ok": True}
 
 
-urlpatterns = [path("probe/", probe.urls)]
+urlpatterns = [path("api/probe/", probe.urls)]

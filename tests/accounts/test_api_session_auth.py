@@ -21,9 +21,9 @@ def _csrf_client(user_role: Role = Role.ANALYST) -> Client:
 
 def test_verified_staff_session_reads_and_writes_with_csrf_token() -> None:
     client = _csrf_client()
-    assert client.get("/probe/whoami").json() == {"username": "ana"}
+    assert client.get("/api/probe/whoami").json() == {"username": "ana"}
     token = _csrf_token(client)
-    response = client.post("/probe/touch", headers={"X-CSRFToken": token})
+    response = client.post("/api/probe/touch", headers={"X-CSRFToken": token})
     assert response.status_code == 200 and response.json() == {"entries": 1}
 
 
@@ -31,7 +31,7 @@ def test_post_without_csrf_token_is_403_and_changes_nothing() -> None:
     client = _csrf_client()
     _csrf_token(client)  # the cookie is there; the header is not
 
-    response = client.post("/probe/touch")
+    response = client.post("/api/probe/touch")
 
     assert response.status_code == 403
     assert (
@@ -43,18 +43,18 @@ def test_post_without_csrf_token_is_403_and_changes_nothing() -> None:
 def test_staff_session_without_second_factor_is_401() -> None:
     client = Client()
     client.force_login(make_user("ana", Role.ANALYST))  # password only
-    assert client.get("/probe/whoami").status_code == 401
+    assert client.get("/api/probe/whoami").status_code == 401
 
 
 def test_observer_session_needs_no_second_factor() -> None:
     client = Client()
     client.force_login(make_user("olga", Role.OBSERVER))
-    assert client.get("/probe/whoami").json() == {"username": "olga"}
+    assert client.get("/api/probe/whoami").json() == {"username": "olga"}
 
 
 def test_anonymous_is_401_and_open_operations_stay_open() -> None:
-    assert Client().get("/probe/whoami").status_code == 401
-    assert Client().get("/probe/open").json() == {"ok": True}
+    assert Client().get("/api/probe/whoami").status_code == 401
+    assert Client().get("/api/probe/open").json() == {"ok": True}
 
 
 def _csrf_token(client: Client) -> str:

@@ -43,7 +43,7 @@ def test_bearer_token_authenticates_its_observer_and_marks_use() -> None:
     observer = make_user("olga", Role.OBSERVER)
     issued = issue_device_token(observer, "phone")
 
-    response = Client().get("/probe/whoami", headers=_bearer(issued.token))
+    response = Client().get("/api/probe/whoami", headers=_bearer(issued.token))
 
     assert response.status_code == 200 and response.json() == {"username": "olga"}
     issued.device.refresh_from_db()
@@ -53,7 +53,7 @@ def test_bearer_token_authenticates_its_observer_and_marks_use() -> None:
 def test_bearer_token_needs_no_csrf_token() -> None:
     issued = issue_device_token(make_user("olga", Role.OBSERVER), "phone")
     client = Client(enforce_csrf_checks=True)
-    response = client.post("/probe/touch", headers=_bearer(issued.token))
+    response = client.post("/api/probe/touch", headers=_bearer(issued.token))
     assert response.status_code == 200
 
 
@@ -64,7 +64,7 @@ def test_revoked_token_is_refused_with_401_and_changes_nothing(method: str) -> N
     revoke_device_token(observer, issued.device)
     entries, groups = AuditEntry.objects.count(), Group.objects.count()
 
-    path = "/probe/whoami" if method == "get" else "/probe/touch"
+    path = "/api/probe/whoami" if method == "get" else "/api/probe/touch"
     response = getattr(Client(enforce_csrf_checks=True), method)(
         path, headers=_bearer(issued.token)
     )
@@ -81,7 +81,7 @@ def test_revoked_token_is_refused_with_401_and_changes_nothing(method: str) -> N
 )
 def test_unknown_or_malformed_credentials_are_401(header: str) -> None:
     issue_device_token(make_user("olga", Role.OBSERVER), "phone")
-    assert Client().get("/probe/whoami", headers={"Authorization": header}).status_code == 401
+    assert Client().get("/api/probe/whoami", headers={"Authorization": header}).status_code == 401
 
 
 def test_token_of_a_deactivated_user_is_refused() -> None:
@@ -89,7 +89,7 @@ def test_token_of_a_deactivated_user_is_refused() -> None:
     issued = issue_device_token(observer, "phone")
     observer.is_active = False
     observer.save()
-    assert Client().get("/probe/whoami", headers=_bearer(issued.token)).status_code == 401
+    assert Client().get("/api/probe/whoami", headers=_bearer(issued.token)).status_code == 401
 
 
 def test_last_used_is_written_at_most_once_a_minute() -> None:
