@@ -1,0 +1,175 @@
+"""The cross-check's inputs read from the database: hierarchy, current copies, current results.
+
+One reader serves a whole election and one station: for a station it reads the same tables
+restricted to that station (and its own commission, as the top of a one-station hierarchy),
+and no commission totals — those are checked against all their stations, election-wide only.
+
+What "current" means: a copy nobody superseded (a correction replaces the copy it names), and
+an official result marked ``current`` (the latest snapshot that published the place).
+A copy is expected — a missing one is a finding — where an observer is assigned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from pollwatch.accreditation.models import Assignment
+from pollwatch.core.crosscheck import Copies, Figures, Hierarchy, OfficialResults
+from pollwatch.core.crosscheck.inputs import BoolArray, IndexArray, Int64Array
+from pollwatch.core.protocol import ProtocolTemplateSpec
+from pollwatch.findings.columns import Column, figure_columns, figures_matrix, read_columns
+from pollwatch.official.models import OfficialResult
+from pollwatch.protocols.models import ProtocolCopy
+from pollwatch.registry.models import Commission, Election, PollingStation
+
+
+class InputsError(ValueError):
+    """Rows that do not fit together (a copy at a station of another election)."""
+
+
+@dataclass(frozen=True)
+class CrosscheckInputs:
+    template: ProtocolTemplateSpec
+    hierarchy: Hierarchy  # with the database ids of stations and commissions
+    copies: Copies  # ids: row numbers; ``copy_uuids`` holds their primary keys
+    copy_uuids: npt.NDArray[np.void]  # 16 bytes per copy row
+    official_stations: OfficialResults
+    official_totals: OfficialResults
+    copy_expected: BoolArray
+
+
+def load_inputs(
+    election: Election, template: ProtocolTemplateSpec, station_id: int | None = None
+) -> CrosscheckInputs:
+    """Everything ``core.crosscheck`` needs for the election, or for one of its stations."""
+    lines = template.line_keys
+    hierarchy = load_hierarchy(election, station_id)
+    station_ids = hierarchy.station_id()
+
+    copy_table = ProtocolCopy._meta.db_table
+    copies = read_columns(
+        [
+            Column("id", "c.id", "uuid"),
+            Column("station", "c.station_id"),
+            Column("organisation", "c.organisation_id"),
+            *figure_columns(lines, "c"),
+        ],
+        f"FROM {copy_table} AS c WHERE c.election_id = %s{_at('c.station_id', station_id)} "
+        f"AND NOT EXISTS (SELECT 1 FROM {copy_table} AS s WHERE s.supersedes_id = c.id)",
+        _params(election, station_id),
+    )
+    values, missing = figures_matrix(copies, lines)
+    copy_station = _index_of(station_ids, copies["station"], "protocol copies")
+
+    results = read_columns(
+        [
+            Column("station", "station_id"),
+            Column("commission", "commission_id"),
+            *figure_columns(lines),
+        ],
+        f"FROM {OfficialResult._meta.db_table} "
+        f"WHERE election_id = %s{_at('station_id', station_id)} AND current",
+        _params(election, station_id),
+    )
+    result_values, result_missing = figures_matrix(results, lines)
+    at_station = results["station"] >= 0
+    official_stations = OfficialResults(
+        _index_of(station_ids, results["station"][at_station], "official station results"),
+        Figures(result_values[at_station], result_missing[at_station]),
+    )
+    if station_id is None:
+        at_commission = ~at_station
+        official_totals = OfficialResults(
+            _index_of(
+                hierarchy.commission_id(),
+                results["commission"][at_commission],
+                "official commission totals",
+            ),
+            Figures(result_values[at_commission], result_missing[at_commission]),
+        )
+    else:
+        official_totals = OfficialResults.none(len(lines))
+
+    assigned = read_columns(
+        [Column("station", "a.station_id")],
+        f"FROM {Assignment._meta.db_table} AS a JOIN {PollingStation._meta.db_table} AS p "
+        f"ON p.id = a.station_id WHERE p.election_id = %s{_at('a.station_id', station_id)}",
+        _params(election, station_id),
+    )
+    expected = np.zeros(hierarchy.stations, dtype=np.bool_)
+    expected[_index_of(station_ids, assigned["station"], "assignments")] = True
+
+    return CrosscheckInputs(
+        template=template,
+        hierarchy=hierarchy,
+        copies=Copies(copy_station, copies["organisation"], Figures(values, missing), ids=None),
+        copy_uuids=copies["id"],
+        official_stations=official_stations,
+        official_totals=official_totals,
+        copy_expected=expected,
+    )
+
+
+def load_hierarchy(election: Election, station_id: int | None = None) -> Hierarchy:
+    """Commissions and stations by database id, sorted by id; for one station, a hierarchy
+    of that station under its own commission alone."""
+    stations_table = PollingStation._meta.db_table
+    if station_id is None:
+        commission_where = "election_id = %s"
+        commission_params: list[Any] = [election.pk]
+    else:
+        commission_where = f"id = (SELECT commission_id FROM {stations_table} WHERE id = %s)"
+        commission_params = [station_id]
+    commissions = read_columns(
+        [Column("id", "id"), Column("parent", "parent_id")],
+        f"FROM {Commission._meta.db_table} WHERE {commission_where}",
+        commission_params,
+    )
+    stations = read_columns(
+        [Column("id", "id"), Column("commission", "commission_id")],
+        f"FROM {stations_table} WHERE election_id = %s{_at('id', station_id)}",
+        _params(election, station_id),
+    )
+    commission_order = np.argsort(commissions["id"], kind="stable")
+    commission_ids = commissions["id"][commission_order]
+    parent_ids = commissions["parent"][commission_order]
+    # A parent outside the commissions read (the one-station case) makes a top.
+    parent = _index_of(commission_ids, parent_ids, "commission parents", absent_ok=True)
+    station_order = np.argsort(stations["id"], kind="stable")
+    return Hierarchy(
+        commission_parent=parent,
+        station_commission=_index_of(
+            commission_ids, stations["commission"][station_order], "station commissions"
+        ),
+        station_ids=stations["id"][station_order],
+        commission_ids=commission_ids,
+    )
+
+
+def _at(column: str, station_id: int | None) -> str:
+    """The condition restricting rows to one station, if one is given (after the election's)."""
+    return "" if station_id is None else f" AND {column} = %s"
+
+
+def _params(election: Election, station_id: int | None) -> list[Any]:
+    return [election.pk] if station_id is None else [election.pk, station_id]
+
+
+def _index_of(
+    ids: Int64Array, wanted: Int64Array, what: str, *, absent_ok: bool = False
+) -> IndexArray:
+    """Positions of ``wanted`` in the sorted ``ids``; -1 for absent ones if ``absent_ok``."""
+    position = np.searchsorted(ids, wanted).astype(np.intp)
+    inside = position < ids.size
+    found = np.zeros(wanted.size, dtype=np.bool_)
+    found[inside] = ids[position[inside]] == wanted[inside]
+    if not found.all():
+        if not absent_ok:
+            stray = wanted[~found][:5].tolist()
+            raise InputsError(f"{what}: ids {stray} are not in this election's registry")
+        position[~found] = -1
+    return position
