@@ -1,0 +1,387 @@
+"""Submitting an observer's copy of a count protocol: validate, store, recheck the station.
+
+Rules, and why:
+
+- **Every line, a whole number.** A paper protocol has every line filled in (a line with
+  nothing to count says 0), so every line of the election's template must be present; a
+  missing, blank, negative, fractional or non-numeric figure, or a key the template does not
+  have, is refused naming the line. A figure above ``figure_limit`` — ten times the station's
+  registered voters, and never less than ``FIGURE_FLOOR`` — is refused as absurd: it is an
+  extra digit or an attack, not evidence. (Lists can grow on the day and the commission
+  receives spare ballots, but not tenfold; the floor covers stations registered with few or no
+  voters, abroad or in hospitals, whose lists fill on the day.)
+- **Wrong arithmetic is accepted.** What the paper says is evidence; the control relations are
+  reported back (``Submission.feedback``) and become findings.
+- **Retries are safe.** The client generates the copy's id. The same id with the same canonical
+  body (canonical.py) from the same user returns the stored copy (``created=False``), even after
+  the submission window has closed — it was accepted in time; the same id with anything else
+  is refused as a conflict and changes nothing.
+- **A correction is the observer's own.** ``supersedes`` names a copy at the same station
+  submitted by the same observer that nobody has corrected yet; both stay. Another
+  organisation's copy is that organisation's evidence, and another observer of one's own
+  organisation has their own copy to correct.
+- **Station-level serialisation.** The transaction first locks the station's row (the findings
+  recording's ``lock_scope``: the election in share mode, then the station), and only then
+  reads anything. Concurrent submissions at one station therefore queue, each recomputing the
+  station's findings from every copy stored before it — so the last one leaves them exactly as
+  a serial run would — while other stations proceed in parallel. Taking the station lock
+  first, always in the same order, is what keeps them from deadlocking: two transactions that
+  each hold row locks the other's findings upsert needs would otherwise be the classic cycle.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from uuid import UUID
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pollwatch.accreditation.eligibility import submission_refusal
+from pollwatch.accreditation.models import Observer
+from pollwatch.core.protocol import ProtocolTemplateSpec
+from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
+from pollwatch.findings.recording import Scope, lock_scope
+from pollwatch.protocols import canonical
+from pollwatch.protocols.models import Photo, ProtocolCopy
+from pollwatch.registry.models import Election, PollingStation, ProtocolTemplate
+from pollwatch.registry.protocol_templates import spec_of
+
+FIGURE_FLOOR = 10_000
+FIGURE_FACTOR = 10
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def figure_limit(registered_voters: int) -> int:
+    """The largest figure a copy may carry at a station with this many registered voters."""
+    return max(FIGURE_FACTOR * registered_voters, FIGURE_FLOOR)
+
+
+class RefusalKind(StrEnum):
+    INVALID = "invalid"  # the submission itself is wrong (HTTP 422)
+    FORBIDDEN = "forbidden"  # this user may not submit it (403)
+    CONFLICT = "conflict"  # the id is taken by a different submission (409)
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str | None  # "figures.yes", "station", "photos[0]", …; None: the whole submission
+    message: str
+
+
+class SubmissionRefused(Exception):
+    """A submission that was not stored, and every reason why; nothing was written."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        kind: RefusalKind = RefusalKind.INVALID,
+        problems: Sequence[Problem] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.kind = kind
+        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem(field, message),)
+
+    @classmethod
+    def listing(cls, problems: Sequence[Problem]) -> SubmissionRefused:
+        first = problems[0]
+        return cls(first.message, field=first.field, problems=problems)
+
+
+@dataclass(frozen=True)
+class Submission:
+    copy: ProtocolCopy
+    created: bool  # False: a retry of a copy already stored
+    feedback: tuple[RelationFeedback, ...]  # the control relations on the copy's figures
+
+
+def template_spec(template: ProtocolTemplate) -> ProtocolTemplateSpec:
+    """The election's template as a core spec, parsed once per content (admins may edit it)."""
+    content = json.dumps(
+        [template.key, template.name, template.kind, template.lines, template.relations],
+        sort_keys=True,
+    )
+    return _parsed_spec(content)
+
+
+@lru_cache(maxsize=32)
+def _parsed_spec(content: str) -> ProtocolTemplateSpec:
+    key, name, kind, lines, relations = json.loads(content)
+    return spec_of(
+        ProtocolTemplate(key=key, name=name, kind=kind, lines=lines, relations=relations)
+    )
+
+
+def check_figures(spec: ProtocolTemplateSpec, figures: object, limit: int) -> dict[str, int]:
+    """The figures in template order, or SubmissionRefused listing every line that is wrong."""
+    if not isinstance(figures, Mapping):
+        raise SubmissionRefused(
+            _("The figures must be an object of protocol line keys and whole numbers."),
+            field="figures",
+        )
+    problems: list[Problem] = []
+    known = set(spec.line_keys)
+    for key in figures:
+        if key not in known:
+            problems.append(
+                Problem(
+                    f"figures.{key}",
+                    _("Unknown protocol line %(key)s; this election's lines are: %(keys)s.")
+                    % {"key": repr(key), "keys": ", ".join(spec.line_keys)},
+                )
+            )
+    clean: dict[str, int] = {}
+    for line in spec.lines:
+        where = f"figures.{line.key}"
+        name = _("line %(number)s (%(key)s)") % {"number": line.number, "key": line.key}
+        value = figures.get(line.key)
+        if value is None or value == "":
+            problems.append(
+                Problem(
+                    where,
+                    _("%(line)s is missing; write 0 if there is nothing to count.")
+                    % {"line": name},
+                )
+            )
+        elif isinstance(value, bool) or not isinstance(value, int):
+            problems.append(
+                Problem(
+                    where,
+                    _("%(line)s is %(value)s; expected a whole number.")
+                    % {"line": name, "value": repr(value)},
+                )
+            )
+        elif value < 0:
+            problems.append(
+                Problem(
+                    where,
+                    _("%(line)s is %(value)d; a figure cannot be negative.")
+                    % {"line": name, "value": value},
+                )
+            )
+        elif value > limit:
+            problems.append(
+                Problem(
+                    where,
+                    _(
+                        "%(line)s is %(value)d, more than %(limit)d (ten times the station's "
+                        "registered voters); check the figure."
+                    )
+                    % {"line": name, "value": value, "limit": limit},
+                )
+            )
+        else:
+            clean[line.key] = value
+    if problems:
+        raise SubmissionRefused.listing(problems)
+    return clean
+
+
+def _check_photo_references(photo_sha256s: Sequence[str]) -> list[str]:
+    """The references as given, each checked to be a SHA-256; duplicates are harmless."""
+    problems = [
+        Problem(
+            f"photos[{index}]",
+            _(
+                "%(value)s is not a photo reference; expected the SHA-256 of an uploaded photo "
+                "(64 lowercase hexadecimal digits)."
+            )
+            % {"value": repr(sha)},
+        )
+        for index, sha in enumerate(photo_sha256s)
+        if not isinstance(sha, str) or not _SHA256.match(sha)
+    ]
+    if problems:
+        raise SubmissionRefused.listing(problems)
+    return list(photo_sha256s)
+
+
+def submit_copy(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    copy_id: UUID,
+    election: Election,
+    station: PollingStation,
+    figures: Mapping[str, object],
+    all_members_signed: bool,
+    certified: bool,
+    photo_sha256s: Sequence[str] = (),
+    supersedes: UUID | None = None,
+    at: datetime.datetime | None = None,
+) -> Submission:
+    """Store one observer's copy and recheck its station's findings, in one transaction.
+
+    Raises SubmissionRefused (nothing written) on bad input, when the user may not submit for
+    the station now, or when ``copy_id`` names a different submission.
+    """
+    at = at or timezone.now()
+    if not user.is_authenticated:
+        # Said before anything else: an anonymous retry must not learn whether an id is taken.
+        refusal = submission_refusal(user, station, at) or _("Sign in to submit a copy.")
+        raise SubmissionRefused(refusal, kind=RefusalKind.FORBIDDEN)
+    if station.election_id != election.pk:
+        raise SubmissionRefused(
+            _("Polling station %(number)s (%(code)s) is not in %(election)s.")
+            % {"number": station.number, "code": station.code, "election": election.name},
+            field="station",
+        )
+    spec = template_spec(election.template)
+    clean = check_figures(spec, figures, figure_limit(station.registered_voters))
+    shas = _check_photo_references(photo_sha256s)
+    body = canonical.copy_body(
+        election_slug=election.slug,
+        station_code=station.code,
+        figures=clean,
+        all_members_signed=all_members_signed,
+        certified=certified,
+        photo_sha256s=shas,
+        supersedes=supersedes,
+    )
+    body_sha256 = canonical.body_sha256(body)
+    feedback = relation_feedback(spec, clean)
+    try:
+        with transaction.atomic():
+            lock_scope(election, Scope.station(station.pk))
+            stored = ProtocolCopy.objects.filter(pk=copy_id).first()
+            if stored is not None:
+                return Submission(_retried(stored, user, body_sha256), False, feedback)
+            copy = _store(
+                user,
+                copy_id,
+                election,
+                station,
+                clean,
+                all_members_signed,
+                certified,
+                shas,
+                supersedes,
+                body_sha256,
+                at,
+            )
+            _after_store(election, station, copy, body)
+    except IntegrityError:
+        # The same id stored at the same moment at another station (that station's lock did
+        # not serialise us): a conflict like any other reuse of the id.
+        if ProtocolCopy.objects.filter(pk=copy_id).exists():
+            raise _conflict(copy_id) from None
+        raise
+    return Submission(copy, True, feedback)
+
+
+def _retried(
+    stored: ProtocolCopy, user: AbstractBaseUser | AnonymousUser, body_sha256: str
+) -> ProtocolCopy:
+    if stored.submitted_by_id != user.pk or stored.body_sha256 != body_sha256:
+        raise _conflict(stored.pk)
+    return stored
+
+
+def _user_pk(user: AbstractBaseUser | AnonymousUser) -> int:
+    pk = user.pk
+    assert isinstance(pk, int), "an authenticated user has an integer id"
+    return pk
+
+
+def _conflict(copy_id: UUID) -> SubmissionRefused:
+    return SubmissionRefused(
+        _(
+            "A different protocol copy was already submitted with the id %(id)s; a retry must "
+            "repeat the same submission exactly, and a new copy needs a new id."
+        )
+        % {"id": copy_id},
+        field="id",
+        kind=RefusalKind.CONFLICT,
+    )
+
+
+def _store(
+    user: AbstractBaseUser | AnonymousUser,
+    copy_id: UUID,
+    election: Election,
+    station: PollingStation,
+    figures: dict[str, int],
+    all_members_signed: bool,
+    certified: bool,
+    shas: list[str],
+    supersedes: UUID | None,
+    body_sha256: str,
+    at: datetime.datetime,
+) -> ProtocolCopy:
+    refusal = submission_refusal(user, station, at)
+    if refusal is not None:
+        raise SubmissionRefused(refusal, field="station", kind=RefusalKind.FORBIDDEN)
+    observer = Observer.objects.select_related("organisation").get(user_id=_user_pk(user))
+    photos = list(Photo.objects.filter(sha256__in=set(shas))) if shas else []
+    if len(photos) != len(set(shas)):
+        found = {photo.sha256 for photo in photos}
+        raise SubmissionRefused.listing(
+            [
+                Problem(
+                    f"photos[{index}]",
+                    _("No uploaded photo has the SHA-256 %(sha)s; upload it first.") % {"sha": sha},
+                )
+                for index, sha in enumerate(shas)
+                if sha not in found and sha not in shas[:index]
+            ]
+        )
+    if supersedes is not None:
+        _check_correction(supersedes, station, observer)
+    copy = ProtocolCopy.objects.create(
+        id=copy_id,
+        election=election,
+        station=station,
+        observer=observer,
+        organisation=observer.organisation,
+        figures=figures,
+        all_members_signed=all_members_signed,
+        certified=certified,
+        supersedes_id=supersedes,
+        body_sha256=body_sha256,
+        submitted_by_id=user.pk,
+        received_at=at,
+    )
+    if photos:
+        copy.photos.add(*photos)
+    return copy
+
+
+def _check_correction(supersedes: UUID, station: PollingStation, observer: Observer) -> None:
+    earlier = (
+        ProtocolCopy.objects.filter(pk=supersedes)
+        .values("station_id", "observer_id", "superseded_by")
+        .first()
+    )
+    if earlier is None or earlier["station_id"] != station.pk:
+        message = _("There is no protocol copy %(id)s at polling station %(number)s to correct.")
+    elif earlier["observer_id"] != observer.pk:
+        message = _(
+            "Protocol copy %(id)s was submitted by another observer; you can only "
+            "correct your own copies."
+        )
+    elif earlier["superseded_by"] is not None:
+        message = _(
+            "Protocol copy %(id)s has already been corrected; correct the latest copy instead."
+        )
+    else:
+        return
+    raise SubmissionRefused(
+        message % {"id": supersedes, "number": station.number}, field="supersedes"
+    )
+
+
+def _after_store(
+    election: Election, station: PollingStation, copy: ProtocolCopy, body: dict[str, object]
+) -> None:
+    """What follows an accepted copy in the same transaction: findings, the log."""
