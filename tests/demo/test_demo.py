@@ -112,3 +112,37 @@ def _wait_for_page(url: str, server: subprocess.Popen[str], timeout: float) -> s
         except OSError:
             time.sleep(0.5)
     raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.mark.django_db
+def test_staff_accounts_get_a_second_factor_whose_key_is_on_file(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from pollwatch.accounts.second_factor import secret_base32
+
+    call_command("demo", "--no-serve", "--stations", "300")
+    credentials = {c["username"]: c for c in json.loads(credentials_file(data_dir).read_text())}
+    assert credentials["observer"]["totp_key"] is None
+    assert not TOTPDevice.objects.filter(user__username="observer").exists()
+    for username in ["admin", "analyst", "clerk", "coordinator"]:
+        device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+        assert secret_base32(device) == credentials[username]["totp_key"]
+    assert credentials["admin"]["totp_key"] in capsys.readouterr().out
+
+    call_command("demo", "--no-serve", "--stations", "300")  # a second run keeps the keys
+    assert TOTPDevice.objects.filter(user__username="admin").count() == 1
+
+    capsys.readouterr()
+    call_command("demo", "--code", "admin")
+    code = capsys.readouterr().out.strip()
+    assert TOTPDevice.objects.get(user__username="admin").verify_token(code)
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="'observer' is not a demo staff account"):
+        call_command("demo", "--code", "observer")
+
+
+def credentials_file(data_dir: Path) -> Path:
+    return data_dir / "demo-credentials.json"

@@ -1,7 +1,9 @@
 """One demo account per role, with passwords generated on first run and kept in the data dir.
 
 Generated rather than fixed: a demo left running on a reachable address must not be open to
-anyone who has read the README.
+anyone who has read the README. Staff accounts sign in with a second factor, so each gets a
+TOTP device too; its key is kept beside the password (add it to an authenticator app, or let
+`pollwatch demo --code USERNAME` print the current code).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
-from pollwatch.accounts.roles import Role, ensure_role_groups, grant_role
+from pollwatch.accounts.roles import Role, ensure_role_groups, grant_role, needs_second_factor
+from pollwatch.accounts.second_factor import confirmed_device, secret_base32
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class DemoAccount:
     username: str
     role: str
     password: str
+    totp_key: str | None = None  # base32, for staff accounts
 
 
 DEMO_USERNAMES: dict[Role, str] = {
@@ -44,10 +49,22 @@ def credentials_path() -> Path:
 
 
 def _load_saved() -> dict[str, str]:
+    return {a.username: a.password for a in saved_accounts()}
+
+
+def saved_accounts() -> list[DemoAccount]:
     path = credentials_path()
     if not path.exists():
-        return {}
-    return {a["username"]: a["password"] for a in json.loads(path.read_text())}
+        return []
+    return [DemoAccount(**a) for a in json.loads(path.read_text())]
+
+
+def _totp_key(user: object) -> str:
+    """The staff account's TOTP key, creating its device on first run."""
+    device = confirmed_device(user)  # type: ignore[arg-type]
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+    return secret_base32(device)
 
 
 def _save(accounts: list[DemoAccount]) -> None:
@@ -85,6 +102,20 @@ def ensure_demo_accounts() -> list[DemoAccount]:
                     content_type__app_label="registry", content_type__model__in=_CLERK_MODELS
                 )
             )
-        accounts.append(DemoAccount(username, role.value, password))
+        totp_key = _totp_key(user) if needs_second_factor(user) else None
+        accounts.append(DemoAccount(username, role.value, password, totp_key))
     _save(accounts)
     return accounts
+
+
+def current_totp_code(username: str) -> str:
+    """The code a demo staff account's authenticator would show now, from the key on file."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP  # type: ignore[import-untyped]
+
+    account = next((a for a in saved_accounts() if a.username == username), None)
+    if account is None or account.totp_key is None:
+        raise LookupError(f"{username!r} is not a demo staff account (see {credentials_path()})")
+    key = b32decode(account.totp_key + "=" * (-len(account.totp_key) % 8))
+    return f"{TOTP(key).token():06d}"

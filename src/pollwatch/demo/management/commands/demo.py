@@ -1,10 +1,10 @@
 from typing import Any
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from pollwatch.demo.accounts import credentials_path, ensure_demo_accounts
+from pollwatch.demo.accounts import credentials_path, current_totp_code, ensure_demo_accounts
 from pollwatch.demo.election import existing_demo_election, load_demo_election
 
 
@@ -22,10 +22,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="set everything up, do not start the server"
         )
+        parser.add_argument(
+            "--code",
+            metavar="USERNAME",
+            help="print the current two-factor code of a demo staff account, and exit",
+        )
 
     def handle(
-        self, *args: Any, port: int, stations: int | None, no_serve: bool, **options: Any
+        self,
+        *args: Any,
+        port: int,
+        stations: int | None,
+        no_serve: bool,
+        code: str | None,
+        **options: Any,
     ) -> None:
+        if code is not None:
+            try:
+                self.stdout.write(current_totp_code(code))
+            except LookupError as error:
+                raise CommandError(str(error)) from None
+            return
         call_command("migrate", interactive=False, verbosity=0)
         election = existing_demo_election()
         if election is None:
@@ -41,6 +58,15 @@ class Command(BaseCommand):
         self.stdout.write(_("Demo accounts (also in %(path)s):") % {"path": credentials_path()})
         for account in accounts:
             self.stdout.write(f"  {account.role:<14} {account.username:<12} {account.password}")
+        self.stdout.write(
+            _(
+                "Staff accounts also ask for a two-factor code: add their key to an "
+                "authenticator app, or print the current code with: pollwatch demo --code admin"
+            )
+        )
+        for account in accounts:
+            if account.totp_key:
+                self.stdout.write(f"  {account.username:<12} {account.totp_key}")
         url = f"http://127.0.0.1:{port}/"
         if no_serve:
             self.stdout.write(_("Ready. Serve it with: pollwatch demo"))
