@@ -1,0 +1,92 @@
+"""One election log's static files, in the C2SP tlog-tiles layout under the data dir:
+
+    DATA_DIR/log/<election slug>/checkpoint
+    DATA_DIR/log/<election slug>/tile/<L>/<N>[.p/<W>]
+    DATA_DIR/log/<election slug>/tile/entries/<N>[.p/<W>]
+
+Every file is written to a temporary name and renamed into place, so a reader (or a crash)
+never sees half a file. Tiles are not fsynced one by one: they are derived from the database,
+which is the log's source of truth, and the integrator checks them against the last
+checkpoint's root when it starts and rebuilds them from the database if they do not match.
+Older, narrower partial tiles are kept: a client holding an older checkpoint still finds its
+tiles (C2SP tlog-tiles §Partial Tiles).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+
+from pollwatch.core.tlog.export import CHECKPOINT_PATH
+from pollwatch.core.tlog.tiles import entries_path, tile_path
+from pollwatch.registry.models import Election
+
+LOG_DIR = "log"
+TEMPORARY_DIR = ".tmp"
+
+
+def log_directory(election: Election) -> Path:
+    return Path(settings.DATA_DIR) / LOG_DIR / election.slug
+
+
+class LogFiles:
+    """Read and write one log's tiles, entry bundles and checkpoint."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @classmethod
+    def of(cls, election: Election) -> LogFiles:
+        return cls(log_directory(election))
+
+    def path(self, relative: str) -> Path:
+        return self.directory / relative
+
+    def read(self, relative: str) -> bytes:
+        """The file at `relative` (a tlog-tiles path); FileNotFoundError if absent."""
+        return self.path(relative).read_bytes()
+
+    def write(self, relative: str, data: bytes, *, durable: bool = False) -> None:
+        """Write atomically (temporary file, then rename); `durable` also fsyncs."""
+        target = self.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Outside tile/, so a file left by a crash is never taken for part of the tree.
+        scratch = self.directory / TEMPORARY_DIR
+        scratch.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=scratch)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                if durable:
+                    f.flush()
+                    os.fsync(f.fileno())
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def clear_temporary(self) -> None:
+        """Remove files a crash left half-written (only the integrator writes, under its
+        lock)."""
+        scratch = self.directory / TEMPORARY_DIR
+        if scratch.is_dir():
+            for leftover in scratch.iterdir():
+                leftover.unlink(missing_ok=True)
+
+    def read_tile(self, level: int, index: int, width: int) -> bytes:
+        """A hash tile at `width` (core.tlog.tiles.ReadTile)."""
+        return self.read(tile_path(level, index, width))
+
+    def read_bundle(self, index: int, width: int) -> bytes:
+        """An entry bundle at `width` (core.tlog.tiles.ReadBundle)."""
+        return self.read(entries_path(index, width))
+
+    def read_checkpoint(self) -> bytes:
+        return self.read(CHECKPOINT_PATH)
+
+    def write_checkpoint(self, signed: bytes) -> None:
+        self.write(CHECKPOINT_PATH, signed, durable=True)

@@ -1,0 +1,138 @@
+"""The log's side of witnessing: submit each new checkpoint to the configured witnesses and
+publish it with the cosignatures they return (C2SP tlog-witness, tlog-cosignature).
+
+Witnesses are configured by the setting `POLLWATCH_LOG_WITNESSES` (Django setting, a list of
+"URL VKEY" strings, or the environment variable, entries separated by ";"): the witness's
+add-checkpoint URL and its cosignature verifier key, e.g.
+
+    POLLWATCH_LOG_WITNESSES="https://w.example.org/add-checkpoint w.example.org+1a2b3c4d+BASE64"
+
+A witness that is down, slow (3 s) or refuses does not hold the log up: the log's own signed
+checkpoint is already published; the cosigned one replaces it when the answers arrive. Every
+returned cosignature is verified with the witness's key before it is published.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from pollwatch.core.tlog import TlogError
+from pollwatch.core.tlog.cosignature import CosignatureVerifier
+from pollwatch.core.tlog.note import Note, NoteSignature, open_note, parse_note
+from pollwatch.core.tlog.tiles import consistency_proof_from_tiles
+from pollwatch.ledger.files import LogFiles
+from pollwatch.ledger.integration import Published
+from pollwatch.ledger.models import LogState
+from pollwatch.ledger.witness import SIZE_CONTENT_TYPE, format_add_checkpoint
+
+logger = logging.getLogger(__name__)
+TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ConfiguredWitness:
+    url: str
+    key: CosignatureVerifier
+
+
+def configured_witnesses() -> list[ConfiguredWitness]:
+    entries = getattr(settings, "POLLWATCH_LOG_WITNESSES", None)
+    if entries is None:
+        raw = os.environ.get("POLLWATCH_LOG_WITNESSES", "")
+        entries = [e for e in raw.replace("\n", ";").split(";") if e.strip()]
+    witnesses = []
+    for entry in entries:
+        url, _, vkey = entry.strip().partition(" ")
+        if not url.startswith(("http://", "https://")) or not vkey.strip():
+            raise ImproperlyConfigured(f"POLLWATCH_LOG_WITNESSES entry {entry!r} is not 'URL VKEY'")
+        try:
+            key = CosignatureVerifier.from_key_string(vkey.strip())
+        except TlogError as error:
+            raise ImproperlyConfigured(f"witness key for {url}: {error}") from None
+        witnesses.append(ConfiguredWitness(url, key))
+    return witnesses
+
+
+# What each witness last told us it has cosigned, per (url, origin): saves a 409 round trip.
+_known_sizes: dict[tuple[str, str], int] = {}
+
+
+class WitnessRefused(Exception):
+    pass
+
+
+def _post(url: str, body: bytes) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "text/plain"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type", ""), error.read()
+
+
+def request_cosignature(
+    witness: ConfiguredWitness, files: LogFiles, origin: str, size: int, signed: bytes
+) -> NoteSignature:
+    """Ask one witness to cosign; on 409 retry once from the size it says it has."""
+    old = _known_sizes.get((witness.url, origin), 0)
+    for _attempt in range(2):
+        old = min(old, size)
+        proof = consistency_proof_from_tiles(files.read_tile, old, size) if 0 < old < size else []
+        status, content_type, body = _post(witness.url, format_add_checkpoint(old, proof, signed))
+        if status == 409 and content_type.startswith(SIZE_CONTENT_TYPE):
+            text = body.decode("ascii", "replace")
+            if not text.rstrip("\n").isdigit():
+                raise WitnessRefused(f"409 with a malformed size {text!r}")
+            old = int(text)
+            _known_sizes[(witness.url, origin)] = old
+            continue
+        if status != 200:
+            raise WitnessRefused(f"{status}: {body.decode('utf-8', 'replace').strip()}")
+        opened = open_note(parse_note(signed + body).encode(), [witness.key])
+        _known_sizes[(witness.url, origin)] = size
+        return opened.verified[0]
+    raise WitnessRefused(f"still in conflict after retrying from size {old}")
+
+
+def publish_to_witnesses(result: Published) -> bytes:
+    """Gather the witnesses' cosignatures on `result`'s checkpoint and publish the cosigned
+    checkpoint (database and file) if the log has not moved on meanwhile. Returns the
+    checkpoint as published."""
+    witnesses = configured_witnesses()
+    if not witnesses:
+        return result.checkpoint
+    state = LogState.objects.select_related("election").get(pk=result.election_id)
+    files = LogFiles.of(state.election)
+    cosignatures = []
+    for witness in witnesses:
+        try:
+            cosignatures.append(
+                request_cosignature(witness, files, state.origin, result.size, result.checkpoint)
+            )
+        except (OSError, TlogError, WitnessRefused) as error:
+            logger.warning(
+                "witness %s did not cosign %s at %s: %s",
+                witness.url,
+                state.origin,
+                result.size,
+                error,
+            )
+    if not cosignatures:
+        return result.checkpoint
+    note = parse_note(result.checkpoint)
+    published = Note(note.text, (*note.signatures, *cosignatures)).encode()
+    updated = LogState.objects.filter(pk=result.election_id, size=result.size).update(
+        checkpoint=published.decode()
+    )
+    if updated:
+        files.write_checkpoint(published)
+    return published
