@@ -26,6 +26,7 @@ from pollwatch.core.synth import (
     write_files,
 )
 from pollwatch.core.synth.apportion import apportion
+from pollwatch.core.synth.files import WORKBOOKS
 from pollwatch.core.synth.geography import LATITUDE_RANGE, LONGITUDE_RANGE
 from pollwatch.core.synth.params import default_territorials
 from tests.core.shipped_templates import shipped
@@ -43,7 +44,35 @@ CONTRACT_HEADERS = {
     ],
     # One column per line of the protocol template the files name, in the template's order.
     "results.csv": ["station_code", *shipped(TEMPLATE_KEY).line_keys],
+    "organisations.csv": [
+        "code",
+        "name",
+        "kind",
+        "share_with_mission",
+        "share_with_organisations",
+    ],
+    "observers.csv": [
+        "organisation",
+        "code",
+        "full_name",
+        "contact",
+        "languages",
+        "accreditation_number",
+    ],
+    "assignments.csv": ["organisation", "observer", "station", "starts_at", "ends_at"],
+    "copies.csv": [
+        "id",
+        "station",
+        "organisation",
+        "observer",
+        "all_members_signed",
+        "certified",
+        *shipped(TEMPLATE_KEY).line_keys,
+    ],
+    "official_stations.csv": ["station", *shipped(TEMPLATE_KEY).line_keys],
+    "official_totals.csv": ["commission", *shipped(TEMPLATE_KEY).line_keys],
 }
+ALL_FILES = sorted([*CONTRACT_HEADERS, "election.toml", "ground_truth.json"])
 
 
 @pytest.fixture(scope="module")
@@ -287,12 +316,7 @@ def test_a_seed_means_the_same_files_in_any_process(tmp_path: Path) -> None:
 def test_csv_files_parse_back_to_the_contract(tmp_path: Path) -> None:
     election = generate(SynthParams.build(stations=2_000, seed=5))
     write_files(election, tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "commissions.csv",
-        "election.toml",
-        "results.csv",
-        "stations.csv",
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ALL_FILES
     tables = {name: _read_csv(tmp_path / name) for name in CONTRACT_HEADERS}
     for name, header in CONTRACT_HEADERS.items():
         assert tables[name][0] == header, name
@@ -342,15 +366,29 @@ def test_xlsx_holds_the_same_tables(tmp_path: Path) -> None:
     election = generate(SynthParams.build(stations=300, seed=4))
     write_files(election, tmp_path / "csv")
     paths = write_files(election, tmp_path / "xlsx", "xlsx")
-    assert sorted(p.name for p in paths) == ["election.toml", "results.xlsx", "structure.xlsx"]
-    structure = openpyxl.load_workbook(tmp_path / "xlsx" / "structure.xlsx", read_only=True)
-    results = openpyxl.load_workbook(tmp_path / "xlsx" / "results.xlsx", read_only=True)
-    sheets = {
-        "commissions.csv": structure["commissions"],
-        "stations.csv": structure["stations"],
-        "results.csv": results["results"],
+    assert sorted(p.name for p in paths) == [
+        "copies.xlsx",
+        "election.toml",
+        "ground_truth.json",
+        "observers.xlsx",
+        "official.xlsx",
+        "results.xlsx",
+        "structure.xlsx",
+    ]
+    workbooks = {
+        name: openpyxl.load_workbook(tmp_path / "xlsx" / name, read_only=True)
+        for name in sorted(WORKBOOKS)
     }
-    assert structure.sheetnames == ["commissions", "stations"]
+    sheets = {
+        f"{sheet}.csv": workbook[sheet]
+        for workbook in workbooks.values()
+        for sheet in workbook.sheetnames
+    }
+    assert workbooks["structure.xlsx"].sheetnames == ["commissions", "stations"]
+    assert sorted(sheets) == sorted(CONTRACT_HEADERS)
+    assert (tmp_path / "xlsx" / "ground_truth.json").read_bytes() == (
+        tmp_path / "csv" / "ground_truth.json"
+    ).read_bytes()
     for name, sheet in sheets.items():
         rows = [
             ["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)

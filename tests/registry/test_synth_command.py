@@ -22,8 +22,15 @@ def test_writes_csv_files_and_summarises(tmp_path: Path) -> None:
     out = tmp_path / "election"
     printed = _synth("--stations", "800", "--seed", "3", "--out", str(out))
     assert sorted(p.name for p in out.iterdir()) == [
+        "assignments.csv",
         "commissions.csv",
+        "copies.csv",
         "election.toml",
+        "ground_truth.json",
+        "observers.csv",
+        "official_stations.csv",
+        "official_totals.csv",
+        "organisations.csv",
         "results.csv",
         "stations.csv",
     ]
@@ -38,7 +45,11 @@ def test_writes_csv_files_and_summarises(tmp_path: Path) -> None:
 def test_xlsx_format(tmp_path: Path) -> None:
     _synth("--stations", "120", "--regions", "4", "--format", "xlsx", "--out", str(tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "copies.xlsx",
         "election.toml",
+        "ground_truth.json",
+        "observers.xlsx",
+        "official.xlsx",
         "results.xlsx",
         "structure.xlsx",
     ]
@@ -47,8 +58,8 @@ def test_xlsx_format(tmp_path: Path) -> None:
 def test_same_seed_same_files(tmp_path: Path) -> None:
     _synth("--stations", "300", "--seed", "8", "--out", str(tmp_path / "a"))
     _synth("--stations", "300", "--seed", "8", "--out", str(tmp_path / "b"))
-    for name in ("commissions.csv", "stations.csv", "results.csv", "election.toml"):
-        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
 
 
 @pytest.mark.parametrize(

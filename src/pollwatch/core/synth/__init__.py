@@ -5,7 +5,9 @@
 
 The default is a Kazakhstan-like referendum: 20 regions, ~200 territorial commissions,
 10,411 polling stations and ~12.4 M registered voters; any size up to millions of stations
-keeps the same structure.
+keeps the same structure. Observer organisations hand in copies of the protocols at a share of
+the stations, and the official publication carries injected faults whose findings ``truth``
+derives exactly (the ground truth a cross-check must reproduce).
 """
 
 from pollwatch.core.synth.election import Summary, SyntheticElection, generate, summarise
@@ -22,7 +24,15 @@ from pollwatch.core.synth.params import (
     SynthParameterError,
     SynthParams,
 )
-from pollwatch.core.synth.protocol import LINE_KEYS, TEMPLATE_KEY
+from pollwatch.core.synth.protocol import LINE_KEYS, TEMPLATE_KEY, synth_template
+from pollwatch.core.synth.truth import (
+    CrosscheckInputs,
+    FindingRecord,
+    crosscheck_inputs,
+    expected_findings,
+    findings_as_records,
+    ground_truth,
+)
 
 __all__ = [
     "DEFAULT_SEED",
@@ -31,13 +41,20 @@ __all__ = [
     "LINE_KEYS",
     "TEMPLATE_KEY",
     "XLSX_MAX_ROWS",
+    "CrosscheckInputs",
+    "FindingRecord",
     "OutputFormat",
     "Summary",
     "SynthParameterError",
     "SynthParams",
     "SyntheticElection",
+    "crosscheck_inputs",
+    "expected_findings",
+    "findings_as_records",
     "generate",
+    "ground_truth",
     "output_rows",
     "summarise",
+    "synth_template",
     "write_files",
 ]

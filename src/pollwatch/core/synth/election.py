@@ -1,4 +1,5 @@
-"""A whole synthetic election: its structure and its honest protocols, from one seed."""
+"""A whole synthetic election from one seed: structure, honest protocols, observers and their
+copies, and the official publication with its injected (and recorded) faults."""
 
 from __future__ import annotations
 
@@ -6,21 +7,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pollwatch.core.synth.faults import Faults, Publication, inject_faults
+from pollwatch.core.synth.observers import Observation, generate_observation
 from pollwatch.core.synth.params import SynthParams
 from pollwatch.core.synth.protocol import Protocols, generate_protocols
 from pollwatch.core.synth.structure import Structure, generate_structure
 
 # Each stage draws from its own child of the seed, so that adding a stage (anomalies, say)
 # or changing how one stage draws leaves what the other stages produce unchanged.
-_STRUCTURE_STREAM, _PROTOCOL_STREAM = 0, 1
-_STREAMS = 4  # room for later stages
+_STRUCTURE_STREAM, _PROTOCOL_STREAM, _OBSERVATION_STREAM, _FAULT_STREAM = 0, 1, 2, 3
+_STREAMS = 4
 
 
 @dataclass(frozen=True)
 class SyntheticElection:
     params: SynthParams
     structure: Structure
-    protocols: Protocols
+    protocols: Protocols  # the honest count: what the precinct protocols say
+    observation: Observation
+    faults: Faults
+    publication: Publication
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,26 @@ def generate(params: SynthParams) -> SyntheticElection:
     protocols = generate_protocols(
         structure, np.random.Generator(np.random.PCG64(streams[_PROTOCOL_STREAM]))
     )
-    return SyntheticElection(params=params, structure=structure, protocols=protocols)
+    observation = generate_observation(
+        params,
+        len(structure.station_number),
+        np.random.Generator(np.random.PCG64(streams[_OBSERVATION_STREAM])),
+    )
+    faults, publication = inject_faults(
+        params,
+        structure,
+        protocols,
+        observation,
+        np.random.Generator(np.random.PCG64(streams[_FAULT_STREAM])),
+    )
+    return SyntheticElection(
+        params=params,
+        structure=structure,
+        protocols=protocols,
+        observation=observation,
+        faults=faults,
+        publication=publication,
+    )
 
 
 def summarise(election: SyntheticElection) -> Summary:

@@ -2,10 +2,16 @@
 
 - commissions.csv  `code,parent_code,level,name` (regions, then territorials)
 - stations.csv     `code,number,commission_code,registered_voters,address,latitude,longitude`
-- results.csv      `station_code` and the protocol's line keys
+- results.csv      `station_code` and the protocol's line keys: the honest count, as the
+                   precinct protocols say (the official publication is official_stations.csv)
+- organisations.csv, observers.csv, assignments.csv, copies.csv, official_stations.csv,
+  official_totals.csv: see ``observed_tables``
+- ground_truth.json  the injected faults and the findings they imply (``truth``)
 - election.toml    the election's settings and the generator's parameters
 
-or, as XLSX, structure.xlsx (sheets `commissions`, `stations`) and results.xlsx (`results`).
+or, as XLSX, structure.xlsx (sheets `commissions`, `stations`), results.xlsx (`results`),
+observers.xlsx (`organisations`, `observers`, `assignments`), copies.xlsx (`copies`) and
+official.xlsx (`official_stations`, `official_totals`), beside the same JSON and TOML.
 CSV files are byte-for-byte the same for the same parameters; XLSX files carry a timestamp.
 Every file is written beside its destination and renamed into place once all are complete,
 so an interrupted run never leaves a half-written set.
@@ -17,7 +23,6 @@ import csv
 import datetime
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -26,8 +31,11 @@ from numpy.dtypes import StringDType
 from openpyxl import Workbook
 
 from pollwatch.core.synth.election import SyntheticElection
-from pollwatch.core.synth.params import GENERATOR_VERSION
-from pollwatch.core.synth.protocol import LINE_KEYS, TEMPLATE_KEY
+from pollwatch.core.synth.observed_tables import observed_tables
+from pollwatch.core.synth.params import ELECTION_DATE, GENERATOR_VERSION, LANGUAGES, TIME_ZONE
+from pollwatch.core.synth.protocol import LINE_KEYS, TEMPLATE_KEY, synth_template
+from pollwatch.core.synth.table import Cell, Table, slices
+from pollwatch.core.synth.truth import ground_truth
 
 OutputFormat = Literal["csv", "xlsx"]
 FORMATS: tuple[OutputFormat, ...] = ("csv", "xlsx")
@@ -44,30 +52,22 @@ STATIONS_HEADER = (
 )
 RESULTS_HEADER = ("station_code", *LINE_KEYS)
 ELECTION_FILE = "election.toml"
-STRUCTURE_WORKBOOK, RESULTS_WORKBOOK = "structure.xlsx", "results.xlsx"
+GROUND_TRUTH_FILE = "ground_truth.json"
+# Workbook → its sheets, in the order the tables come.
+WORKBOOKS = {
+    "structure.xlsx": ("commissions", "stations"),
+    "results.xlsx": ("results",),
+    "observers.xlsx": ("organisations", "observers", "assignments"),
+    "copies.xlsx": ("copies",),
+    "official.xlsx": ("official_stations", "official_totals"),
+}
 # A worksheet holds 1,048,576 rows, the header included.
 XLSX_MAX_ROWS = 1_048_575
 
-ELECTION_DATE = datetime.date(2026, 3, 15)
-TIME_ZONE = "Asia/Almaty"
-LANGUAGES = ("kk", "ru", "en")
-
-# Rows converted from arrays at a time: bounds memory and paces the progress bar.
-_CHUNK = 50_000
-
-Cell = str | int | float
 Progress = Callable[[int], object]
 
 
-@dataclass(frozen=True)
-class Table:
-    name: str
-    header: tuple[str, ...]
-    rows: int
-    chunks: Callable[[], Iterator[Sequence[Sequence[Cell]]]]
-
-
-def tables(election: SyntheticElection) -> tuple[Table, Table, Table]:
+def tables(election: SyntheticElection) -> tuple[Table, ...]:
     structure = election.structure
     stations = len(structure.station_number)
     station_codes = structure.station_codes
@@ -89,7 +89,7 @@ def tables(election: SyntheticElection) -> tuple[Table, Table, Table]:
         ]
 
     def station_rows() -> Iterator[Sequence[Sequence[Cell]]]:
-        for part in _slices(stations):
+        for part in slices(stations):
             yield list(
                 zip(
                     station_codes[part].tolist(),
@@ -104,7 +104,7 @@ def tables(election: SyntheticElection) -> tuple[Table, Table, Table]:
             )
 
     def result_rows() -> Iterator[Sequence[Sequence[Cell]]]:
-        for part in _slices(stations):
+        for part in slices(stations):
             columns = election.protocols.figures[part].T.tolist()
             yield list(zip(station_codes[part].tolist(), *columns, strict=True))
 
@@ -117,6 +117,7 @@ def tables(election: SyntheticElection) -> tuple[Table, Table, Table]:
         ),
         Table("stations", STATIONS_HEADER, stations, station_rows),
         Table("results", RESULTS_HEADER, stations, result_rows),
+        *observed_tables(election),
     )
 
 
@@ -132,28 +133,33 @@ def write_files(
     progress: Progress | None = None,
 ) -> list[Path]:
     """Write the election's files into `out_dir` (created if missing); returns their paths."""
-    commissions, stations, results = tables(election)
-    if output_format == "xlsx" and stations.rows > XLSX_MAX_ROWS:
-        raise ValueError(f"{stations.rows} stations do not fit in a worksheet ({XLSX_MAX_ROWS})")
+    by_name = {table.name: table for table in tables(election)}
+    if output_format == "xlsx":
+        largest = max(by_name.values(), key=lambda table: table.rows)
+        if largest.rows > XLSX_MAX_ROWS:
+            raise ValueError(
+                f"{largest.rows} rows of {largest.name} do not fit in a worksheet ({XLSX_MAX_ROWS})"
+            )
     out_dir.mkdir(parents=True, exist_ok=True)
     written: dict[Path, Path] = {}  # destination → partial file
     try:
         if output_format == "csv":
-            for table in (commissions, stations, results):
+            for table in by_name.values():
                 destination = out_dir / f"{table.name}.csv"
                 written[destination] = _partial(destination)
                 _write_csv(table, written[destination], progress)
         else:
-            for workbook, sheets in (
-                (STRUCTURE_WORKBOOK, (commissions, stations)),
-                (RESULTS_WORKBOOK, (results,)),
-            ):
+            for workbook, sheets in WORKBOOKS.items():
                 destination = out_dir / workbook
                 written[destination] = _partial(destination)
-                _write_xlsx(sheets, written[destination], progress)
-        destination = out_dir / ELECTION_FILE
-        written[destination] = _partial(destination)
-        written[destination].write_text(election_toml(election), encoding="utf-8")
+                _write_xlsx([by_name[s] for s in sheets], written[destination], progress)
+        for name, text in (
+            (GROUND_TRUTH_FILE, _json(ground_truth(election, synth_template()))),
+            (ELECTION_FILE, election_toml(election)),
+        ):
+            destination = out_dir / name
+            written[destination] = _partial(destination)
+            written[destination].write_text(text, encoding="utf-8")
     except BaseException:
         for partial in written.values():
             partial.unlink(missing_ok=True)
@@ -187,6 +193,10 @@ def election_toml(election: SyntheticElection) -> str:
     lines += ["", "[synth]"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in generator.items()]
     return "\n".join(lines) + "\n"
+
+
+def _json(document: object) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
 def _toml_value(value: object) -> str:
@@ -226,8 +236,3 @@ def _advance(progress: Progress | None, rows: int) -> None:
 
 def _partial(destination: Path) -> Path:
     return destination.with_name(destination.name + ".partial")
-
-
-def _slices(count: int) -> Iterator[slice]:
-    for start in range(0, count, _CHUNK):
-        yield slice(start, min(start + _CHUNK, count))

@@ -15,13 +15,17 @@ rewritten figures) can later start from the same honest election.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from pollwatch.core.protocol import ProtocolTemplateSpec, parse_template
 from pollwatch.core.synth.structure import Structure
 
 TEMPLATE_KEY = "kz-referendum"
+TEMPLATE_FILE = Path(__file__).parents[2] / "protocol_templates" / f"{TEMPLATE_KEY}.toml"
 LINE_KEYS: tuple[str, ...] = (
     "registered",
     "ballots_received",
@@ -59,6 +63,12 @@ class Protocols:
 
     def line(self, key: str) -> NDArray[np.int64]:
         return self.figures[:, LINE_KEYS.index(key)]
+
+
+@cache
+def synth_template() -> ProtocolTemplateSpec:
+    """The template as shipped with pollwatch, whose lines are LINE_KEYS."""
+    return parse_template(TEMPLATE_FILE.read_text(encoding="utf-8"), str(TEMPLATE_FILE))
 
 
 def generate_protocols(structure: Structure, rng: np.random.Generator) -> Protocols:

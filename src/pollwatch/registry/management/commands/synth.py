@@ -3,7 +3,9 @@ from pathlib import Path
 from typing import Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
 from pollwatch.core.synth import (
@@ -13,6 +15,7 @@ from pollwatch.core.synth import (
     XLSX_MAX_ROWS,
     OutputFormat,
     Summary,
+    SyntheticElection,
     SynthParameterError,
     SynthParams,
     generate,
@@ -63,6 +66,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help=_("write into a directory that is not empty")
         )
+        observed = parser.add_argument_group(_("observers and injected faults"))
+        for flag, kind, help_text in _OBSERVATION_FLAGS:
+            default = getattr(_DEFAULTS, flag.replace("-", "_"))
+            observed.add_argument(
+                f"--{flag}",
+                type=kind,
+                default=default,
+                help=f"{help_text} (default {default})",
+            )
 
     def handle(
         self,
@@ -76,8 +88,12 @@ class Command(BaseCommand):
         force: bool,
         **options: Any,
     ) -> None:
+        observation = {
+            flag.replace("-", "_"): options[flag.replace("-", "_")]
+            for flag, _kind, _help in _OBSERVATION_FLAGS
+        }
         try:
-            params = SynthParams.build(stations, regions, territorials, seed)
+            params = SynthParams.build(stations, regions, territorials, seed, **observation)
         except SynthParameterError as error:
             raise CommandError(
                 _("Cannot generate this election: %(reason)s.") % {"reason": error}
@@ -99,10 +115,14 @@ class Command(BaseCommand):
             file=sys.stderr,
             disable=options["verbosity"] == 0,
         ) as bar:
-            paths = write_files(
-                election, out_dir, cast(OutputFormat, output_format), progress=bar.update
-            )
+            try:
+                paths = write_files(
+                    election, out_dir, cast(OutputFormat, output_format), progress=bar.update
+                )
+            except ValueError as error:  # a table too long for a worksheet
+                raise CommandError(str(error)) from error
         self.stdout.write(_summary(summarise(election)))
+        self.stdout.write(_observation_summary(election))
         for path in paths:
             self.stdout.write(f"  {path}")
 
@@ -115,6 +135,62 @@ class Command(BaseCommand):
                 _("%(path)s is not empty: choose another --out, or pass --force to overwrite.")
                 % {"path": out_dir}
             )
+
+
+_DEFAULTS = SynthParams.build(stations=1)
+# --flag, type, help: the observer and fault parameters of SynthParams.
+_OBSERVATION_FLAGS: tuple[tuple[str, type, Promise], ...] = (
+    ("organisations", int, gettext_lazy("observer organisations")),
+    ("coverage", float, gettext_lazy("share of stations with observers' copies")),
+    ("slips", float, gettext_lazy("share of copies with one figure mistyped")),
+    (
+        "stuffed",
+        float,
+        gettext_lazy("share of stations with copies whose official figures are inflated"),
+    ),
+    (
+        "arithmetic-errors",
+        float,
+        gettext_lazy("share of stations with copies with one official figure published wrong"),
+    ),
+    (
+        "missing-official",
+        float,
+        gettext_lazy("share of stations with copies whose official result is not published"),
+    ),
+    (
+        "faulty-totals",
+        int,
+        gettext_lazy("territorial commissions whose total is not the sum of stations"),
+    ),
+    (
+        "unreported",
+        float,
+        gettext_lazy(
+            "share of stations without copies where an assigned observer handed in nothing"
+        ),
+    ),
+)
+
+
+def _observation_summary(election: SyntheticElection) -> str:
+    observation, faults = election.observation, election.faults
+    return _(
+        "%(organisations)s organisations, %(observers)s observers, %(copies)s protocol copies; "
+        "injected: %(slips)s transcription slips, %(stuffed)s stuffed stations, %(errors)s "
+        "official arithmetic errors, %(totals)s wrong territorial totals, %(missing)s missing "
+        "official results, %(unreported)s stations without the copy expected."
+    ) % {
+        "organisations": len(observation.organisations),
+        "observers": f"{observation.observer_station.size:,}",
+        "copies": f"{observation.copies:,}",
+        "slips": f"{faults.slip_copy.size:,}",
+        "stuffed": f"{faults.stuffed_station.size:,}",
+        "errors": f"{faults.error_station.size:,}",
+        "totals": f"{faults.faulty_territorial.size:,}",
+        "missing": f"{faults.missing_station.size:,}",
+        "unreported": f"{observation.unreported_stations.size:,}",
+    }
 
 
 def _summary(summary: Summary) -> str:

@@ -1,0 +1,180 @@
+"""Discrepancies injected into an honest synthetic election, each one recorded.
+
+- **Transcription slip**: one figure of one copy mistyped (a digit off: ±1, ±10 or ±100).
+- **Ballot stuffing**: a station's official figures inflated by k ballots, consistently —
+  k more Yes votes and ballots in the boxes, k more ballots issued in the station, k fewer
+  cancelled — so that the law's arithmetic still holds; the observers' copies keep the
+  protocol signed at the count.
+- **Arithmetic error**: one official figure of a station published wrong (the copies are
+  right), so a control relation breaks; the commissions above add it up as published.
+- **Total not the sum**: a territorial commission publishes a total that moves votes from No to
+  Yes; its region adds up the territorial totals as published.
+- **Missing official result**: a station with copies whose result is not published (its
+  territorial still counts it in its total).
+
+Faults are injected only where observers' copies are (so each is detectable) and each station
+gets at most one; missing results avoid the faulty territorials, whose totals must be
+checkable. Official totals are published for every territorial and every region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from pollwatch.core.synth.observers import Observation
+from pollwatch.core.synth.params import SynthParams, at_least_one
+from pollwatch.core.synth.protocol import LINE_KEYS, Protocols
+from pollwatch.core.synth.structure import Structure
+
+# Lines whose official figure can be published wrong: every line in an equality of the law.
+ARITHMETIC_LINES = tuple(key for key in LINE_KEYS if key != "registered")
+# Stuffing: k = this share (uniform) of the voters who did not vote, at least one.
+STUFFING_SHARE = (0.05, 0.3)
+# A territorial total moves this share (uniform) of its No votes to Yes, at least one.
+MOVED_SHARE = (0.02, 0.1)
+SLIP_MAGNITUDES = np.array([1, 10, 100])
+
+_LINE = {key: index for index, key in enumerate(LINE_KEYS)}
+STUFFED_LINES = ("issued_in_station", "cancelled", "ballots_in_boxes", "yes")
+STUFFING_SIGN = {"issued_in_station": 1, "cancelled": -1, "ballots_in_boxes": 1, "yes": 1}
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What was injected, as arrays (one entry per fault of each kind)."""
+
+    slip_copy: NDArray[np.intp]
+    slip_line: NDArray[np.intp]
+    slip_true: NDArray[np.int64]
+    slip_written: NDArray[np.int64]
+    stuffed_station: NDArray[np.intp]
+    stuffed_ballots: NDArray[np.int64]
+    error_station: NDArray[np.intp]
+    error_line: NDArray[np.intp]
+    error_true: NDArray[np.int64]
+    error_published: NDArray[np.int64]
+    faulty_territorial: NDArray[np.intp]
+    moved_votes: NDArray[np.int64]
+    missing_station: NDArray[np.intp]
+
+
+@dataclass(frozen=True)
+class Publication:
+    """The official figures and the observers' copies after the faults."""
+
+    station_figures: NDArray[np.int64]  # S × lines: what the commission holds
+    published: NDArray[np.bool_]  # S: whether the station's result is published
+    territorial_totals: NDArray[np.int64]  # T × lines
+    region_totals: NDArray[np.int64]  # R × lines
+    copy_figures: NDArray[np.int64]  # C × lines: as the observers wrote them
+
+    @property
+    def published_stations(self) -> NDArray[np.intp]:
+        return np.flatnonzero(self.published).astype(np.intp)
+
+
+def inject_faults(
+    params: SynthParams,
+    structure: Structure,
+    protocols: Protocols,
+    observation: Observation,
+    rng: np.random.Generator,
+) -> tuple[Faults, Publication]:
+    honest = protocols.figures
+    stations = honest.shape[0]
+    covered = np.unique(observation.copy_station)
+    pool = rng.permutation(covered).astype(np.intp)
+    # Stuffing needs voters who did not vote; anywhere else any covered station will do.
+    issued = honest[:, _LINE["issued_in_station"]] + honest[:, _LINE["issued_outside"]]
+    room = honest[:, _LINE["registered"]] - issued
+
+    stuffed = _take(pool[room[pool] >= 1], at_least_one(params.stuffed, covered.size))
+    pool = pool[~np.isin(pool, stuffed)]  # keeps the shuffle
+    errors = _take(pool, at_least_one(params.arithmetic_errors, covered.size))
+    pool = pool[~np.isin(pool, errors)]  # keeps the shuffle
+
+    faulty = np.sort(
+        rng.choice(len(structure.territorial_codes), params.faulty_totals, replace=False)
+    ).astype(np.intp)
+    checkable = ~np.isin(structure.station_territorial[pool], faulty)
+    missing = _take(pool[checkable], at_least_one(params.missing_official, covered.size))
+    pool = pool[~np.isin(pool, missing)]  # keeps the shuffle
+
+    official = honest.copy()
+    share = rng.uniform(*STUFFING_SHARE, stuffed.size)
+    ballots = np.clip(np.floor(room[stuffed] * share), 1, room[stuffed]).astype(np.int64)
+    for key in STUFFED_LINES:
+        official[stuffed, _LINE[key]] += STUFFING_SIGN[key] * ballots
+
+    error_line = np.array([_LINE[k] for k in ARITHMETIC_LINES], dtype=np.intp)[
+        rng.integers(0, len(ARITHMETIC_LINES), errors.size)
+    ]
+    error_true = honest[errors, error_line]
+    error_published = error_true + _offsets(error_true, rng)
+    official[errors, error_line] = error_published
+
+    copy_figures = honest[observation.copy_station]
+    slips = _take(pool, at_least_one(params.slips, observation.copies))
+    # One copy at each slipped station, any of its copies.
+    first = np.searchsorted(observation.copy_station, slips)
+    count = np.searchsorted(observation.copy_station, slips, side="right") - first
+    slip_copy = (first + rng.integers(0, count)).astype(np.intp)
+    slip_line = rng.integers(0, len(LINE_KEYS), slips.size).astype(np.intp)
+    slip_true = copy_figures[slip_copy, slip_line]
+    slip_written = slip_true + _offsets(slip_true, rng)
+    copy_figures[slip_copy, slip_line] = slip_written
+
+    territorial_totals = np.zeros((len(structure.territorial_codes), len(LINE_KEYS)), np.int64)
+    np.add.at(territorial_totals, structure.station_territorial, official)
+    no = territorial_totals[faulty, _LINE["no"]]
+    moved = np.minimum(np.maximum(np.floor(no * rng.uniform(*MOVED_SHARE, faulty.size)), 1), no)
+    moved = moved.astype(np.int64)
+    # A territorial without a single No vote (a tiny election) has none to move.
+    faulty, moved = faulty[moved > 0], moved[moved > 0]
+    territorial_totals[faulty, _LINE["yes"]] += moved
+    territorial_totals[faulty, _LINE["no"]] -= moved
+    region_totals = np.zeros((len(structure.region_codes), len(LINE_KEYS)), np.int64)
+    np.add.at(region_totals, structure.territorial_region, territorial_totals)
+
+    published = np.ones(stations, dtype=np.bool_)
+    published[missing] = False
+    order = np.argsort(slip_copy)
+    faults = Faults(
+        slip_copy=slip_copy[order],
+        slip_line=slip_line[order],
+        slip_true=slip_true[order],
+        slip_written=slip_written[order],
+        stuffed_station=stuffed,
+        stuffed_ballots=ballots,
+        error_station=errors,
+        error_line=error_line,
+        error_true=error_true,
+        error_published=error_published,
+        faulty_territorial=faulty,
+        moved_votes=moved,
+        missing_station=missing,
+    )
+    publication = Publication(
+        station_figures=official,
+        published=published,
+        territorial_totals=territorial_totals,
+        region_totals=region_totals,
+        copy_figures=copy_figures,
+    )
+    return faults, publication
+
+
+def _take(candidates: NDArray[np.intp], count: int) -> NDArray[np.intp]:
+    """The first ``count`` of shuffled candidates, as a sorted array."""
+    return np.sort(candidates[:count]).astype(np.intp)
+
+
+def _offsets(true: NDArray[np.int64], rng: np.random.Generator) -> NDArray[np.int64]:
+    """A digit off (±1, ±10 or ±100), never below zero."""
+    magnitude = SLIP_MAGNITUDES[rng.integers(0, SLIP_MAGNITUDES.size, true.size)]
+    sign = np.where(rng.random(true.size) < 0.5, -1, 1)
+    sign = np.where(true - magnitude < 0, 1, sign)
+    return (sign * magnitude).astype(np.int64)
