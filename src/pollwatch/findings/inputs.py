@@ -21,7 +21,13 @@ from pollwatch.accreditation.models import Assignment
 from pollwatch.core.crosscheck import Copies, Figures, Hierarchy, OfficialResults
 from pollwatch.core.crosscheck.inputs import BoolArray, IndexArray, Int64Array
 from pollwatch.core.protocol import ProtocolTemplateSpec
-from pollwatch.findings.columns import Column, figure_columns, figures_matrix, read_columns
+from pollwatch.findings.columns import (
+    MISSING,
+    Column,
+    figure_columns,
+    figures_matrix,
+    read_columns,
+)
 from pollwatch.official.models import OfficialResult
 from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.registry.models import Commission, Election, PollingStation
@@ -47,7 +53,8 @@ def load_inputs(
 ) -> CrosscheckInputs:
     """Everything ``core.crosscheck`` needs for the election, or for one of its stations."""
     lines = template.line_keys
-    hierarchy = load_hierarchy(election, station_id)
+    hierarchy_rows = _read_hierarchy(election, station_id)
+    hierarchy = hierarchy_rows.hierarchy
     station_ids = hierarchy.station_id()
 
     copy_table = ProtocolCopy._meta.db_table
@@ -94,14 +101,7 @@ def load_inputs(
     else:
         official_totals = OfficialResults.none(len(lines))
 
-    assigned = read_columns(
-        [Column("station", "a.station_id")],
-        f"FROM {Assignment._meta.db_table} AS a JOIN {PollingStation._meta.db_table} AS p "
-        f"ON p.id = a.station_id WHERE p.election_id = %s{_at('a.station_id', station_id)}",
-        _params(election, station_id),
-    )
-    expected = np.zeros(hierarchy.stations, dtype=np.bool_)
-    expected[_index_of(station_ids, assigned["station"], "assignments")] = True
+    expected = hierarchy_rows.assigned.astype(np.bool_)
 
     return CrosscheckInputs(
         template=template,
@@ -114,33 +114,51 @@ def load_inputs(
     )
 
 
-def load_hierarchy(election: Election, station_id: int | None = None) -> Hierarchy:
-    """Commissions and stations by database id, sorted by id; for one station, a hierarchy
-    of that station under its own commission alone."""
+def load_hierarchy(election: Election) -> Hierarchy:
+    """The election's commissions and stations, each sorted by database id."""
+    return _read_hierarchy(election, None).hierarchy
+
+
+@dataclass(frozen=True)
+class _HierarchyRows:
+    hierarchy: Hierarchy
+    assigned: Int64Array  # per station: 1 where an observer is assigned
+
+
+def _read_hierarchy(election: Election, station_id: int | None) -> _HierarchyRows:
+    """For one station: that station under its own commission alone, as the top."""
     stations_table = PollingStation._meta.db_table
-    if station_id is None:
-        commission_where = "election_id = %s"
-        commission_params: list[Any] = [election.pk]
-    else:
-        commission_where = f"id = (SELECT commission_id FROM {stations_table} WHERE id = %s)"
-        commission_params = [station_id]
-    commissions = read_columns(
-        [Column("id", "id"), Column("parent", "parent_id")],
-        f"FROM {Commission._meta.db_table} WHERE {commission_where}",
-        commission_params,
+    assigned = (
+        f"CASE WHEN EXISTS (SELECT 1 FROM {Assignment._meta.db_table} AS a "
+        "WHERE a.station_id = p.id) THEN 1 ELSE 0 END"
     )
     stations = read_columns(
-        [Column("id", "id"), Column("commission", "commission_id")],
-        f"FROM {stations_table} WHERE election_id = %s{_at('id', station_id)}",
+        [
+            Column("id", "p.id"),
+            Column("commission", "p.commission_id"),
+            Column("assigned", assigned),
+        ],
+        f"FROM {stations_table} AS p WHERE p.election_id = %s{_at('p.id', station_id)}",
         _params(election, station_id),
     )
+    if station_id is None:
+        commissions = read_columns(
+            [Column("id", "id"), Column("parent", "parent_id")],
+            f"FROM {Commission._meta.db_table} WHERE election_id = %s",
+            [election.pk],
+        )
+    else:
+        commissions = {
+            "id": stations["commission"],
+            "parent": np.full(stations["commission"].size, MISSING, dtype=np.int64),
+        }
     commission_order = np.argsort(commissions["id"], kind="stable")
     commission_ids = commissions["id"][commission_order]
     parent_ids = commissions["parent"][commission_order]
-    # A parent outside the commissions read (the one-station case) makes a top.
+    # A parent outside the commissions read (the top's MISSING) makes a top.
     parent = _index_of(commission_ids, parent_ids, "commission parents", absent_ok=True)
     station_order = np.argsort(stations["id"], kind="stable")
-    return Hierarchy(
+    hierarchy = Hierarchy(
         commission_parent=parent,
         station_commission=_index_of(
             commission_ids, stations["commission"][station_order], "station commissions"
@@ -148,6 +166,7 @@ def load_hierarchy(election: Election, station_id: int | None = None) -> Hierarc
         station_ids=stations["id"][station_order],
         commission_ids=commission_ids,
     )
+    return _HierarchyRows(hierarchy, stations["assigned"][station_order])
 
 
 def _at(column: str, station_id: int | None) -> str:

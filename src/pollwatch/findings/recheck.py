@@ -67,7 +67,7 @@ def _recheck(election: Election, scope: Scope, progress: Progress | None) -> Rec
         report("convert")
         computed = with_copy_ids(from_crosscheck(result.findings, template), inputs.copy_uuids)
         report("record")
-        return record_findings(election, scope, computed)
+        return record_findings(election, scope, computed, locked=True)
 
 
 def with_copy_ids(
