@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from pollwatch.core.relation_feedback import RelationState
+from pollwatch.findings.models import Finding
 from pollwatch.protocols.models import Photo, ProtocolCopy
 from pollwatch.protocols.submission import (
     FIGURE_FLOOR,
@@ -35,9 +36,7 @@ def photo(name: str) -> Photo:
     )
 
 
-def refused(
-    referendum: Referendum, user: object = None, **arguments: object
-) -> SubmissionRefused:
+def refused(referendum: Referendum, user: object = None, **arguments: object) -> SubmissionRefused:
     """Submit, expect a refusal, and check that nothing at all was stored."""
     copies = ProtocolCopy.objects.count()
     links = ProtocolCopy.photos.through.objects.count()
@@ -82,6 +81,38 @@ def test_wrong_arithmetic_is_accepted_with_feedback(referendum: Referendum) -> N
         "ballots_in_boxes == invalid + not_counted + yes + no"
     ]
     assert (broken[0].left, broken[0].right, broken[0].delta) == (720, 740, -20)
+
+
+def test_the_stations_findings_are_recomputed_within_the_submission(
+    referendum: Referendum,
+) -> None:
+    result = submit(referendum, values=figures(yes=520))
+    assert result.findings is not None and result.findings.new >= 1
+    at_station = Finding.objects.filter(station=referendum.station, present=True)
+    assert set(at_station.values_list("kind", flat=True)) == {
+        "relation-broken-on-copy",
+        "missing-official-result",
+    }
+    broken = at_station.get(kind="relation-broken-on-copy")
+    assert (broken.left_value, broken.right_value, broken.delta) == (720, 740, -20)
+    # A second organisation's copy with other figures: the copies now disagree on "yes".
+    submit(referendum, referendum.other_observer_user, values=figures())
+    assert at_station.filter(kind="copies-disagree", lines=["yes"]).exists()
+    # The correction resolves the broken relation: the corrected copy is no longer current.
+    first = ProtocolCopy.objects.get(observer=referendum.observer)
+    submit(referendum, supersedes=first.pk)
+    assert not at_station.filter(kind="relation-broken-on-copy").exists()
+    assert not at_station.filter(kind="copies-disagree").exists()
+    # Nothing was recorded at any other station.
+    assert not Finding.objects.exclude(station=referendum.station).filter(present=True).exists()
+
+
+def test_a_refused_submission_leaves_the_findings_alone(referendum: Referendum) -> None:
+    submit(referendum, values=figures(yes=520))
+    before = list(Finding.objects.values_list("fingerprint", "present", "delta"))
+    refused(referendum, values=figures(yes=-5))
+    refused(referendum, referendum.unassigned_user)
+    assert list(Finding.objects.values_list("fingerprint", "present", "delta")) == before
 
 
 def test_zero_is_a_figure(referendum: Referendum) -> None:

@@ -32,12 +32,10 @@ Rules, and why:
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -49,11 +47,24 @@ from pollwatch.accreditation.eligibility import submission_refusal
 from pollwatch.accreditation.models import Observer
 from pollwatch.core.protocol import ProtocolTemplateSpec
 from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
-from pollwatch.findings.recording import Scope, lock_scope
+from pollwatch.findings.recheck import recheck_station, template_spec
+from pollwatch.findings.recording import RecordingCounts, Scope, lock_scope
 from pollwatch.protocols import canonical
 from pollwatch.protocols.models import Photo, ProtocolCopy
-from pollwatch.registry.models import Election, PollingStation, ProtocolTemplate
-from pollwatch.registry.protocol_templates import spec_of
+from pollwatch.registry.models import Election, PollingStation
+
+__all__ = [
+    "FIGURE_FACTOR",
+    "FIGURE_FLOOR",
+    "Problem",
+    "RefusalKind",
+    "Submission",
+    "SubmissionRefused",
+    "check_figures",
+    "figure_limit",
+    "submit_copy",
+    "template_spec",
+]
 
 FIGURE_FLOOR = 10_000
 FIGURE_FACTOR = 10
@@ -105,23 +116,8 @@ class Submission:
     copy: ProtocolCopy
     created: bool  # False: a retry of a copy already stored
     feedback: tuple[RelationFeedback, ...]  # the control relations on the copy's figures
-
-
-def template_spec(template: ProtocolTemplate) -> ProtocolTemplateSpec:
-    """The election's template as a core spec, parsed once per content (admins may edit it)."""
-    content = json.dumps(
-        [template.key, template.name, template.kind, template.lines, template.relations],
-        sort_keys=True,
-    )
-    return _parsed_spec(content)
-
-
-@lru_cache(maxsize=32)
-def _parsed_spec(content: str) -> ProtocolTemplateSpec:
-    key, name, kind, lines, relations = json.loads(content)
-    return spec_of(
-        ProtocolTemplate(key=key, name=name, kind=kind, lines=lines, relations=relations)
-    )
+    # What recomputing the station's findings changed; None for a retry (nothing changed).
+    findings: RecordingCounts | None = None
 
 
 def check_figures(spec: ProtocolTemplateSpec, figures: object, limit: int) -> dict[str, int]:
@@ -270,14 +266,14 @@ def submit_copy(
                 body_sha256,
                 at,
             )
-            _after_store(election, station, copy, body)
+            findings = _after_store(election, station, copy, body)
     except IntegrityError:
         # The same id stored at the same moment at another station (that station's lock did
         # not serialise us): a conflict like any other reuse of the id.
         if ProtocolCopy.objects.filter(pk=copy_id).exists():
             raise _conflict(copy_id) from None
         raise
-    return Submission(copy, True, feedback)
+    return Submission(copy, True, feedback, findings)
 
 
 def _retried(
@@ -383,5 +379,6 @@ def _check_correction(supersedes: UUID, station: PollingStation, observer: Obser
 
 def _after_store(
     election: Election, station: PollingStation, copy: ProtocolCopy, body: dict[str, object]
-) -> None:
+) -> RecordingCounts:
     """What follows an accepted copy in the same transaction: findings, the log."""
+    return recheck_station(election, station.pk)
