@@ -8,7 +8,8 @@ Every file is written to a temporary name and renamed into place, so a reader (o
 never sees half a file. Tiles are not fsynced one by one: they are derived from the database,
 which is the log's source of truth, and the integrator checks them against the last
 checkpoint's root when it starts and rebuilds them from the database if they do not match.
-Older, narrower partial tiles are kept: a client holding an older checkpoint still finds its
+Older, narrower partial tiles are kept, and any narrower width of a tile is served by cutting
+the current one (`tile_in_tree`), so a client holding an older checkpoint always finds its
 tiles (C2SP tlog-tiles §Partial Tiles).
 """
 
@@ -20,8 +21,16 @@ from pathlib import Path
 
 from django.conf import settings
 
+from pollwatch.core.tlog import HASH_SIZE, TileError
 from pollwatch.core.tlog.export import CHECKPOINT_PATH
-from pollwatch.core.tlog.tiles import entries_path, tile_path
+from pollwatch.core.tlog.tiles import (
+    ReadTile,
+    encode_entry_bundle,
+    entries_path,
+    parse_entry_bundle,
+    tile_path,
+    tile_width,
+)
 from pollwatch.registry.models import Election
 
 LOG_DIR = "log"
@@ -84,6 +93,25 @@ class LogFiles:
     def read_bundle(self, index: int, width: int) -> bytes:
         """An entry bundle at `width` (core.tlog.tiles.ReadBundle)."""
         return self.read(entries_path(index, width))
+
+    def tile_in_tree(self, tree_size: int, level: int | None, index: int, width: int) -> bytes:
+        """Hash tile (level >= 0) or entry bundle (level None) at `width`, as in the tree of
+        `tree_size` leaves: cut from the tile that tree has, so any width up to it is there."""
+        current = tile_width(0 if level is None else level, index, tree_size)
+        if not 1 <= width <= current:
+            raise TileError(f"a tree of size {tree_size} does not cover this tile at {width}")
+        if level is None:
+            entries = parse_entry_bundle(self.read_bundle(index, current), current)
+            return encode_entry_bundle(entries[:width])
+        return self.read_tile(level, index, current)[: width * HASH_SIZE]
+
+    def tree_reader(self, tree_size: int) -> ReadTile:
+        """A ReadTile for proofs in any tree up to `tree_size` leaves."""
+
+        def read(level: int, index: int, width: int) -> bytes:
+            return self.tile_in_tree(tree_size, level, index, width)
+
+        return read
 
     def read_checkpoint(self) -> bytes:
         return self.read(CHECKPOINT_PATH)

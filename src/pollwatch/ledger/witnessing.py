@@ -86,7 +86,9 @@ def request_cosignature(
     old = _known_sizes.get((witness.url, origin), 0)
     for _attempt in range(2):
         old = min(old, size)
-        proof = consistency_proof_from_tiles(files.read_tile, old, size) if 0 < old < size else []
+        proof = []
+        if 0 < old < size:
+            proof = consistency_proof_from_tiles(files.tree_reader(size), old, size)
         status, content_type, body = _post(witness.url, format_add_checkpoint(old, proof, signed))
         if status == 409 and content_type.startswith(SIZE_CONTENT_TYPE):
             text = body.decode("ascii", "replace")
