@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from pollwatch.ledger.api import router as ledger_router
 from pollwatch.registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -11,3 +12,4 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 api.add_router("/", registry_router)
+api.add_router("/", ledger_router)

@@ -8,6 +8,7 @@ from pollwatch.web.views import admin_login
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("pollwatch.ledger.urls")),  # the transparency log's machine endpoints
 ]
 urlpatterns += i18n_patterns(
     # Before the admin's own login: one login page for all, throttled, with the second factor.
@@ -17,5 +18,6 @@ urlpatterns += i18n_patterns(
     path("", include("pollwatch.accounts.urls")),
     path("", include("pollwatch.registry.urls")),
     path("", include("pollwatch.findings.urls")),
+    path("", include("pollwatch.ledger.page_urls")),
     prefix_default_language=False,
 )
