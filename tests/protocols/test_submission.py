@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import uuid
 
 import pytest
@@ -13,6 +14,8 @@ from django.utils import timezone
 
 from pollwatch.core.relation_feedback import RelationState
 from pollwatch.findings.models import Finding
+from pollwatch.ledger.models import LogEntry
+from pollwatch.protocols.canonical import canonical_bytes, copy_record
 from pollwatch.protocols.models import Photo, ProtocolCopy
 from pollwatch.protocols.submission import (
     FIGURE_FLOOR,
@@ -113,6 +116,37 @@ def test_a_refused_submission_leaves_the_findings_alone(referendum: Referendum) 
     refused(referendum, values=figures(yes=-5))
     refused(referendum, referendum.unassigned_user)
     assert list(Finding.objects.values_list("fingerprint", "present", "delta")) == before
+
+
+def test_the_copy_is_appended_to_the_log_as_its_canonical_record(
+    referendum: Referendum,
+) -> None:
+    shot = photo("evidence")
+    earlier = submit(referendum).copy
+    copy = submit(referendum, photo_sha256s=[shot.sha256], supersedes=earlier.pk).copy
+    entries = LogEntry.objects.filter(election=referendum.small.election, kind="protocol-copy")
+    assert entries.count() == 2
+    entry = entries.get(source_pk=str(copy.pk))
+    record = json.loads(bytes(entry.canonical))
+    assert record == {
+        "kind": "protocol-copy",
+        "id": str(copy.pk),
+        "election": "test-referendum",
+        "station": "0101101",
+        "figures": figures(),
+        "all_members_signed": True,
+        "certified": True,
+        "photos": [shot.sha256],  # the photo by its SHA-256 only
+        "supersedes": str(earlier.pk),
+        "organisation": "golos-kz",
+        "received_at": "2026-03-15T15:00:00.000000+00:00",
+    }
+    # The record rebuilt from the stored row is byte for byte the logged one.
+    stored = ProtocolCopy.objects.get(pk=copy.pk)
+    assert canonical_bytes(copy_record(stored)) == bytes(entry.canonical)
+    # A retry appends nothing.
+    submit(referendum, copy_id=copy.pk, photo_sha256s=[shot.sha256], supersedes=earlier.pk)
+    assert entries.count() == 2
 
 
 def test_zero_is_a_figure(referendum: Referendum) -> None:

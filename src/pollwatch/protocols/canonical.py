@@ -15,6 +15,7 @@ from uuid import UUID
 
 import rfc8785
 
+from pollwatch.ledger.finding_decisions import utc_iso
 from pollwatch.protocols.models import ProtocolCopy
 
 RECORD_KIND = "protocol-copy"
@@ -50,12 +51,27 @@ def body_sha256(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(body)).hexdigest()
 
 
-def copy_record(copy: ProtocolCopy, body: Mapping[str, Any]) -> dict[str, Any]:
-    """The log record of an accepted copy: its body plus id, organisation and receipt time."""
+def copy_record(copy: ProtocolCopy, photo_sha256s: Sequence[str] | None = None) -> dict[str, Any]:
+    """The log record of a stored copy: its body plus id, organisation and time of receipt.
+
+    Built from the row alone (``pollwatch verify database`` rebuilds it to compare with the
+    leaf); ``photo_sha256s`` saves reading the photos back when the caller has just set them.
+    """
+    if photo_sha256s is None:
+        photo_sha256s = [photo.sha256 for photo in copy.photos.all()]
+    body = copy_body(
+        election_slug=copy.election.slug,
+        station_code=copy.station.code,
+        figures=copy.figures,
+        all_members_signed=copy.all_members_signed,
+        certified=copy.certified,
+        photo_sha256s=photo_sha256s,
+        supersedes=copy.supersedes_id,
+    )
     return {
         "kind": RECORD_KIND,
         "id": str(copy.id),
         **body,
         "organisation": copy.organisation.code,
-        "received_at": copy.received_at.isoformat(),
+        "received_at": utc_iso(copy.received_at),
     }

@@ -49,6 +49,7 @@ from pollwatch.core.protocol import ProtocolTemplateSpec
 from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
 from pollwatch.findings.recheck import recheck_station, template_spec
 from pollwatch.findings.recording import RecordingCounts, Scope, lock_scope
+from pollwatch.ledger.appending import append_to_log
 from pollwatch.protocols import canonical
 from pollwatch.protocols.models import Photo, ProtocolCopy
 from pollwatch.registry.models import Election, PollingStation
@@ -266,7 +267,7 @@ def submit_copy(
                 body_sha256,
                 at,
             )
-            findings = _after_store(election, station, copy, body)
+            findings = _after_store(election, station, copy, shas)
     except IntegrityError:
         # The same id stored at the same moment at another station (that station's lock did
         # not serialise us): a conflict like any other reuse of the id.
@@ -378,7 +379,9 @@ def _check_correction(supersedes: UUID, station: PollingStation, observer: Obser
 
 
 def _after_store(
-    election: Election, station: PollingStation, copy: ProtocolCopy, body: dict[str, object]
+    election: Election, station: PollingStation, copy: ProtocolCopy, photos: Sequence[str]
 ) -> RecordingCounts:
     """What follows an accepted copy in the same transaction: findings, the log."""
-    return recheck_station(election, station.pk)
+    findings = recheck_station(election, station.pk)
+    append_to_log(election, canonical.RECORD_KIND, canonical.copy_record(copy, photos), source=copy)
+    return findings
