@@ -2,10 +2,11 @@
 
     pollwatch verify receipt RECEIPT --log-key VKEY [--entry FILE | --leaf-hash HEX] ...
     pollwatch verify log DIR --log-key VKEY ...
+    pollwatch verify database --election SLUG [--log-key VKEY]
 
 Exit status: 0 valid, 1 invalid, 2 unreadable input (`core.tlog.verify_export` decides which).
-Each subject is one subparser and one handler in `_SUBJECTS`; checking the live database
-against the log will be a third subject once the ledger stores its records.
+Receipts and logs are one subparser and one handler each in `_SUBJECTS`; the database is
+checked by `pollwatch.ledger.database_check`, one line per row that does not match the log.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from pollwatch.core.tlog.verify_export import (
     check_receipt,
     verify_log_directory,
 )
+from pollwatch.ledger.database_check import DatabaseReport, check_database
+from pollwatch.registry.models import Election
 
 VALID, INVALID, UNREADABLE = 0, 1, 2
 
@@ -113,7 +116,9 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        subjects = parser.add_subparsers(dest="subject", required=True, metavar="{receipt,log}")
+        subjects = parser.add_subparsers(
+            dest="subject", required=True, metavar="{receipt,log,database}"
+        )
         receipt = subjects.add_parser("receipt", help=_("a tlog-proof receipt for one entry"))
         receipt.add_argument("receipt_file", metavar="RECEIPT_FILE")
         leaf = receipt.add_mutually_exclusive_group(required=True)
@@ -123,6 +128,17 @@ class Command(BaseCommand):
         log = subjects.add_parser("log", help=_("an exported tiles tree"))
         log.add_argument("directory", metavar="DIR")
         self._common(log)
+        database = subjects.add_parser(
+            "database", help=_("the live database against the election's log")
+        )
+        database.add_argument("--election", required=True, help=_("the election's slug"))
+        database.add_argument(
+            "--log-key",
+            help=_("the log's verifier key as published, or @file (default: the server's own)"),
+        )
+        database.add_argument(
+            "--json", action="store_true", help=_("print a machine-readable result")
+        )
 
     @staticmethod
     def _common(parser: CommandParser) -> None:
@@ -149,8 +165,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, subject: str, **options: Any) -> None:
-        handler = _SUBJECTS[subject]
         as_json: bool = options["json"]
+        if subject == "database":
+            self._database(options, as_json)
+            return
+        handler = _SUBJECTS[subject]
         try:
             log = _log_key(options["log_key"])
             witnesses = _witness_keys(options["witness_key"])
@@ -170,12 +189,68 @@ class Command(BaseCommand):
                 self.stdout.write(_("valid: %(message)s") % {"message": message})
 
     def _fail(
-        self, subject: str, status: str, code: int, reason: str, line: str, as_json: bool
+        self,
+        subject: str,
+        status: str,
+        code: int,
+        reason: str,
+        line: str,
+        as_json: bool,
+        **fields: Any,
     ) -> None:
         if as_json:
-            result = {"status": status, "exit": code, "subject": subject, "reason": reason}
+            result = {
+                "status": status,
+                "exit": code,
+                "subject": subject,
+                "reason": reason,
+                **fields,
+            }
             self.stdout.write(json.dumps(result))
         raise CommandError(line, returncode=code)
+
+    def _database(self, options: dict[str, Any], as_json: bool) -> None:
+        try:
+            election = Election.objects.filter(slug=options["election"]).first()
+            if election is None:
+                raise UnreadableInput(f"no election {options['election']!r} in this database")
+            log = _log_key(options["log_key"]) if options["log_key"] else None
+        except UnreadableInput as error:
+            line = _("unreadable input: %(reason)s") % {"reason": error}
+            self._fail("database", "unreadable", UNREADABLE, str(error), line, as_json)
+            return
+        report = check_database(election, log)
+        fields = _database_fields(report)
+        if report.problems:
+            reason = _("%(count)s rows or entries of %(election)s do not match the log") % {
+                "count": len(report.problems),
+                "election": election.slug,
+            }
+            if not as_json:
+                for problem in report.problems:
+                    self.stdout.write(problem)
+            line = _("invalid: %(reason)s") % {"reason": reason}
+            self._fail("database", "invalid", INVALID, reason, line, as_json, **fields)
+            return
+        if as_json:
+            result = {"status": "valid", "exit": VALID, "subject": "database", **fields}
+            self.stdout.write(json.dumps(result))
+            return
+        self.stdout.write(
+            _(
+                "valid: %(rows)s rows of %(election)s match their %(entries)s log entries "
+                "(log %(origin)s at size %(size)s, %(pending)s pending); no row was changed, "
+                "removed or added outside the log"
+            )
+            % {
+                "rows": report.rows_checked,
+                "election": election.slug,
+                "entries": report.entries,
+                "origin": report.origin or "-",
+                "size": report.size,
+                "pending": report.pending,
+            }
+        )
 
     def _receipt(
         self,
@@ -246,6 +321,18 @@ class Command(BaseCommand):
             "beyond_checkpoint": list(verified.beyond_checkpoint),
         }
         return message, fields
+
+
+def _database_fields(report: DatabaseReport) -> dict[str, Any]:
+    return {
+        "origin": report.origin,
+        "size": report.size,
+        "entries": report.entries,
+        "pending": report.pending,
+        "rows_checked": report.rows_checked,
+        "entries_without_source": report.without_source,
+        "problems": report.problems,
+    }
 
 
 _Handler = Callable[
