@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -25,6 +26,7 @@ from pollwatch.core.crosscheck import Copies, Figures, consensus
 from pollwatch.core.protocol import ProtocolLine, ProtocolTemplateSpec
 from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
 from pollwatch.findings.models import Finding
+from pollwatch.findings.selectors import Viewer, findings_visible_to
 from pollwatch.official.models import OfficialResult
 from pollwatch.protocols.models import Photo, ProtocolCopy
 from pollwatch.registry.models import PollingStation
@@ -76,6 +78,27 @@ class RelationRow:
     consensus: RelationFeedback | None
 
 
+# Findings whose values are one observer's copy: shown in full only to those who may open them
+# in the findings pages; everyone else learns the kind, the lines and the status.
+COPY_LEVEL_KINDS = frozenset(
+    {
+        Finding.Kind.RELATION_BROKEN_ON_COPY,
+        Finding.Kind.COPIES_DISAGREE,
+        Finding.Kind.COPY_DIFFERS_FROM_OFFICIAL,
+    }
+)
+
+
+@dataclass(frozen=True)
+class StationFinding:
+    finding: Finding
+    openable: bool  # the viewer may open it in the findings pages
+
+    @property
+    def show_values(self) -> bool:
+        return self.openable or self.finding.kind not in COPY_LEVEL_KINDS
+
+
 @dataclass(frozen=True)
 class StationComparison:
     columns: Sequence[CopyColumn]  # the current copies the viewer may see
@@ -85,7 +108,7 @@ class StationComparison:
     relations: Sequence[RelationRow]
     copy_count: int  # current copies at the station, seen or not
     organisation_count: int  # distinct organisations among them
-    findings: Sequence[Finding]
+    findings: Sequence[StationFinding]
 
     @property
     def hidden_copies(self) -> int:
@@ -121,9 +144,18 @@ def compare_station(
     )
     agreement = _consensus(spec, [(org, figures) for _id, org, figures in current])
     rows = _rows(spec, language, shown, official, agreement)
-    findings = list(
-        Finding.objects.filter(station=station, present=True).order_by("-magnitude", "kind", "id")
+    openable = set(
+        # The project's accounts are django.contrib.auth Users; the selector is typed so.
+        findings_visible_to(cast(Viewer, user), station.election)
+        .filter(station=station, present=True)
+        .values_list("id", flat=True)
     )
+    findings = [
+        StationFinding(finding, finding.pk in openable)
+        for finding in Finding.objects.filter(station=station, present=True).order_by(
+            "-magnitude", "kind", "id"
+        )
+    ]
     consensus_figures = (
         {
             row.line.key: row.consensus.value
