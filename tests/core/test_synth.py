@@ -69,8 +69,8 @@ CONTRACT_HEADERS = {
         "certified",
         *shipped(TEMPLATE_KEY).line_keys,
     ],
-    "official_stations.csv": ["station", *shipped(TEMPLATE_KEY).line_keys],
-    "official_totals.csv": ["commission", *shipped(TEMPLATE_KEY).line_keys],
+    "official_stations.csv": ["code", *shipped(TEMPLATE_KEY).line_keys],
+    "official_totals.csv": ["code", *shipped(TEMPLATE_KEY).line_keys],
 }
 ALL_FILES = sorted([*CONTRACT_HEADERS, "election.toml", "ground_truth.json"])
 

@@ -319,9 +319,9 @@ def test_files_carry_the_copies_the_publication_and_the_ground_truth(tmp_path: P
 
     official = rows("official_stations.csv")
     published = election.publication.published_stations
-    assert [o["station"] for o in official] == election.structure.station_codes[published].tolist()
+    assert [o["code"] for o in official] == election.structure.station_codes[published].tolist()
     missing = set(election.structure.station_codes[election.faults.missing_station].tolist())
-    assert missing and not missing & {o["station"] for o in official}
+    assert missing and not missing & {o["code"] for o in official}
     totals = rows("official_totals.csv")
     assert len(totals) == len(election.structure.region_codes) + len(
         election.structure.territorial_codes

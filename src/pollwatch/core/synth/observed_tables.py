@@ -6,8 +6,9 @@
 - assignments.csv     `organisation,observer,station,starts_at,ends_at` (ISO 8601, with offset)
 - copies.csv          `id,station,organisation,observer,all_members_signed,certified` and one
                       column per protocol line (the copies as the observers wrote them)
-- official_stations.csv  `station` and the line keys: the published station results
-- official_totals.csv    `commission` and the line keys: every region's and territorial's total
+- official_stations.csv  `code` (a station's) and the line keys: the published station results
+- official_totals.csv    `code` (a commission's) and the line keys: every region's and
+                         territorial's total (official.mapping's native format for both)
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ COPIES_HEADER = (
     "certified",
     *LINE_KEYS,
 )
-OFFICIAL_STATIONS_HEADER = ("station", *LINE_KEYS)
-OFFICIAL_TOTALS_HEADER = ("commission", *LINE_KEYS)
+OFFICIAL_STATIONS_HEADER = ("code", *LINE_KEYS)
+OFFICIAL_TOTALS_HEADER = ("code", *LINE_KEYS)
 
 _YES_NO = np.array(["no", "yes"], dtype=StringDType())
 

@@ -1,0 +1,448 @@
+"""Bulk import of protocol copies: paper copies typed by a clerk, or a synthetic election's.
+
+    id,station,organisation,observer,all_members_signed,certified,<one column per line key>
+
+``id`` is the copy's UUID (the client id a submission would carry), ``station`` a station code
+of the election, ``organisation`` and ``observer`` the codes of the observer who received the
+copy, booleans ``yes``/``no``. Every line of the election's template must be there, as a whole
+number; extra columns are refused (a misspelt line key must not pass silently).
+
+All or nothing, every problem reported at once (file, row, column, what was expected): a cell
+that is not a UUID, a boolean or a whole number, a figure above the limit a submission has
+(``submission.figure_limit``), a station, organisation or observer not in the registry, an id
+twice in the file, an id already stored with a different body. Re-importing is safe: a copy
+already stored with the same body (same SHA-256, as ``canonical`` computes it for a
+submission) and the same observer is skipped.
+
+Fast path: rows are checked and hashed as they stream into a staging table (PostgreSQL COPY);
+references are resolved and checked by the database in a few joins, and one INSERT … SELECT
+adds the new copies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pollwatch.accreditation.models import Observer, Organisation
+from pollwatch.bulk import StagingTable
+from pollwatch.core.progress import OnRows
+from pollwatch.core.structure.problems import Problems
+from pollwatch.core.tabular import open_table
+from pollwatch.findings.recheck import template_spec
+from pollwatch.protocols import canonical
+from pollwatch.protocols.models import ProtocolCopy
+from pollwatch.protocols.submission import FIGURE_FACTOR, FIGURE_FLOOR
+from pollwatch.registry.models import Election, PollingStation
+
+FIXED_COLUMNS = ("id", "station", "organisation", "observer", "all_members_signed", "certified")
+BOOLEANS = {"yes": 1, "no": 0}
+# Beyond any station's figure limit: refused while reading, before the database is asked.
+FIGURE_MAX = 10**9
+
+_STAGED = StagingTable(
+    "pollwatch_staged_copies",
+    {
+        "row": "int",
+        "id": "text",  # 32 hexadecimal digits
+        "station": "text",
+        "organisation": "text",
+        "observer": "text",
+        "signed": "int",
+        "certified": "int",
+        "figures": "text",  # canonical JSON
+        "body_sha256": "text",
+        "largest": "int",
+        "largest_line": "text",
+    },
+)
+
+
+@dataclass(frozen=True)
+class CopiesImport:
+    """What an import did: copies added, and copies already stored with the same body."""
+
+    created: int
+    unchanged: int
+
+
+class CopiesImportError(ValueError):
+    """Problems in the file; the message lists them, and nothing was imported."""
+
+
+class BodyHasher:
+    """The SHA-256 of a copy's canonical body, as a submission of the same copy would get.
+
+    The canonical form is ``canonical.copy_body`` encoded by ``canonical.canonical_bytes``,
+    computed once for a body of placeholders and cut at them; each copy's values are put back
+    in their canonical spelling (whole numbers, ``true``/``false``, the station code as a JSON
+    string). A million rows then cost a string join and a hash each, not a canonical encoding.
+    """
+
+    _STATION = "station-placeholder"
+    _FIGURE = 8_000_000_000_000_000  # + the line's position: no figure is this large
+
+    def __init__(self, election_slug: str, line_keys: Sequence[str]) -> None:
+        self.line_keys = tuple(line_keys)
+        marks = {key: self._FIGURE + i for i, key in enumerate(self.line_keys)}
+        text = canonical.canonical_bytes(
+            canonical.copy_body(
+                election_slug=election_slug,
+                station_code=self._STATION,
+                figures=marks,
+                all_members_signed=True,
+                certified=False,
+                photo_sha256s=[],
+                supersedes=None,
+            )
+        ).decode("utf-8")
+        # name → (what precedes the value, the value's placeholder): keys anchor the values.
+        placeholders = {
+            "station": ('"station":', _json_string(self._STATION)),
+            "signed": ('"all_members_signed":', "true"),
+            "certified": ('"certified":', "false"),
+            **{key: (f"{_json_string(key)}:", str(mark)) for key, mark in marks.items()},
+        }
+        spans = []
+        for name, (anchor, value) in placeholders.items():
+            if text.count(anchor + value) != 1:
+                raise AssertionError(f"canonical copy body: cannot place {name} in {text}")
+            start = text.index(anchor + value) + len(anchor)
+            spans.append((start, start + len(value), name))
+        spans.sort()
+        self._names = [name for _, _, name in spans]
+        self._pieces = []
+        end = 0
+        for start, stop, _name in spans:
+            self._pieces.append(text[end:start])
+            end = stop
+        self._pieces.append(text[end:])
+
+    def body(self, station: str, figures: dict[str, int], signed: bool, certified: bool) -> str:
+        """The canonical body as text (what ``canonical.canonical_bytes`` gives, decoded)."""
+        values = {
+            "station": _json_string(station),
+            "signed": "true" if signed else "false",
+            "certified": "true" if certified else "false",
+            **{key: str(figures[key]) for key in self.line_keys},
+        }
+        parts = [self._pieces[0]]
+        for name, piece in zip(self._names, self._pieces[1:], strict=True):
+            parts += (values[name], piece)
+        return "".join(parts)
+
+    def sha256(self, station: str, figures: dict[str, int], signed: bool, certified: bool) -> str:
+        return hashlib.sha256(self.body(station, figures, signed, certified).encode()).hexdigest()
+
+
+def _json_string(text: str) -> str:
+    """``text`` as a canonical JSON string literal, quotes included."""
+    return canonical.canonical_bytes({"": text}).decode("utf-8")[4:-1]
+
+
+def import_copies(
+    election: Election, path: Path, sheet: str | None = None, on_rows: OnRows | None = None
+) -> CopiesImport:
+    """Import the copies in ``path`` into ``election``; CopiesImportError lists every problem."""
+    line_keys = template_spec(election.template).line_keys
+    hasher = BodyHasher(election.slug, line_keys)
+    problems = Problems()
+    with transaction.atomic(), connection.cursor() as cursor:
+        with open_table(path, sheet) as table:
+            rows = _staged_rows(table.source, table.header, table.rows, line_keys, hasher, problems)
+            _STAGED.create(cursor)
+            _STAGED.load(cursor, rows, on_rows)
+        _raise(problems)
+        _STAGED.index(cursor, "id")
+        _check_references(cursor, election, path.name, problems)
+        _raise(problems)
+        unchanged = _check_stored(cursor, election, path.name, problems)
+        _raise(problems)
+        created = _insert(cursor, election)
+        _STAGED.drop(cursor)
+    return CopiesImport(created=created, unchanged=unchanged)
+
+
+def _raise(problems: Problems) -> None:
+    if problems.total:
+        lines = [_("%(count)s problem(s) found; nothing was imported:") % {"count": problems.total}]
+        lines += [f"  {problem}" for problem in problems.kept]
+        if problems.total > len(problems.kept):
+            lines.append(_("  … and %(more)s more") % {"more": problems.total - len(problems.kept)})
+        raise CopiesImportError("\n".join(lines))
+
+
+def _staged_rows(
+    source: str,
+    header: list[str],
+    rows: Iterator[tuple[int, list[str]]],
+    line_keys: tuple[str, ...],
+    hasher: BodyHasher,
+    problems: Problems,
+) -> Iterator[tuple[Any, ...]]:
+    """The file's rows checked cell by cell and hashed, ready for the staging table.
+
+    Nothing is yielded once a problem is found (the rest is still read, for its problems).
+    """
+    columns = [cell.strip() for cell in header]
+    expected = [*FIXED_COLUMNS, *line_keys]
+    for name in expected:
+        if name not in columns:
+            problems.add(
+                source,
+                1,
+                name,
+                _("expected this column; the header has: %(header)s")
+                % {"header": ", ".join(columns)},
+            )
+    for name in columns:
+        if name not in expected:
+            problems.add(
+                source,
+                1,
+                name,
+                _("unknown column; expected %(columns)s") % {"columns": ", ".join(expected)},
+            )
+    if len(set(columns)) != len(columns):
+        problems.add(source, 1, None, _("a column appears twice in the header"))
+    if problems.total:
+        return
+    at = {name: columns.index(name) for name in expected}
+    width = len(columns)
+    figure_at = [(key, at[key]) for key in line_keys]
+    sorted_keys = sorted(line_keys)
+    for number, cells in rows:
+        if len(cells) < width:
+            problems.add(
+                source,
+                number,
+                None,
+                _("expected %(width)s cells as in the header, found %(found)s")
+                % {"width": width, "found": len(cells)},
+            )
+            continue
+        copy_id = _uuid(cells[at["id"]], source, number, problems)
+        station = _code(cells, at, "station", source, number, problems)
+        organisation = _code(cells, at, "organisation", source, number, problems)
+        observer = _code(cells, at, "observer", source, number, problems)
+        signed = _boolean(cells, at, "all_members_signed", source, number, problems)
+        certified = _boolean(cells, at, "certified", source, number, problems)
+        figures: dict[str, int] = {}
+        for key, index in figure_at:
+            value = _figure(cells[index], key, source, number, problems)
+            if value is not None:
+                figures[key] = value
+        if problems.total:
+            continue
+        assert copy_id and station and organisation and observer
+        assert signed is not None and certified is not None
+        largest = max(line_keys, key=figures.__getitem__)
+        yield (
+            number,
+            copy_id,
+            station,
+            organisation,
+            observer,
+            signed,
+            certified,
+            "{" + ",".join(f'"{key}":{figures[key]}' for key in sorted_keys) + "}",
+            hasher.sha256(station, figures, bool(signed), bool(certified)),
+            figures[largest],
+            largest,
+        )
+
+
+def _uuid(text: str, source: str, row: int, problems: Problems) -> str | None:
+    value = text.strip()
+    try:
+        return uuid.UUID(value).hex
+    except ValueError:
+        problems.add(
+            source,
+            row,
+            "id",
+            _("expected a UUID such as 0b6f3c6e-5d1a-4e0b-9f43-2c9d8a7e6f10, got %(value)r")
+            % {"value": value},
+        )
+        return None
+
+
+def _code(
+    cells: list[str], at: dict[str, int], column: str, source: str, row: int, problems: Problems
+) -> str | None:
+    value = cells[at[column]].strip()
+    if not value:
+        problems.add(source, row, column, _("expected a code, the cell is empty"))
+        return None
+    return value
+
+
+def _boolean(
+    cells: list[str], at: dict[str, int], column: str, source: str, row: int, problems: Problems
+) -> int | None:
+    value = cells[at[column]].strip().lower()
+    if value not in BOOLEANS:
+        problems.add(
+            source,
+            row,
+            column,
+            _("expected yes or no, got %(value)r") % {"value": cells[at[column]]},
+        )
+        return None
+    return BOOLEANS[value]
+
+
+def _figure(text: str, key: str, source: str, row: int, problems: Problems) -> int | None:
+    value = text.strip()
+    if value.isascii() and value.isdigit():
+        number = int(value)
+        if number <= FIGURE_MAX:
+            return number
+        message = _("%(value)s is absurdly large for a protocol figure") % {"value": value}
+    elif not value:
+        message = _("the figure is missing; write 0 if there is nothing to count")
+    elif value.startswith("-") and value[1:].isdigit():
+        message = _("%(value)s is negative; a figure cannot be") % {"value": value}
+    else:
+        message = _("expected a whole number, got %(value)r") % {"value": value}
+    problems.add(source, row, key, message)
+    return None
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+_STATIONS = _q(PollingStation._meta.db_table)
+_ORGANISATIONS = _q(Organisation._meta.db_table)
+_OBSERVERS = _q(Observer._meta.db_table)
+_COPIES = _q(ProtocolCopy._meta.db_table)
+_JOINS = (
+    f"LEFT JOIN {_STATIONS} AS p ON p.election_id = %s AND p.code = s.station "
+    f"LEFT JOIN {_ORGANISATIONS} AS o ON o.code = s.organisation "
+    f"LEFT JOIN {_OBSERVERS} AS b ON b.organisation_id = o.id AND b.code = s.observer"
+)
+
+
+def _id(expression: str) -> str:
+    """A staged id (32 hexadecimal digits) as the copies table stores it."""
+    return f"CAST({expression} AS uuid)" if connection.vendor == "postgresql" else expression
+
+
+def _check_references(
+    cursor: CursorWrapper, election: Election, source: str, problems: Problems
+) -> None:
+    staged = _q(_STAGED.name)
+    limit = problems.limit
+    cursor.execute(
+        f"SELECT id, MIN(row), MAX(row) FROM {staged} GROUP BY id HAVING COUNT(*) > 1 "
+        f"ORDER BY MIN(row) LIMIT {limit}"
+    )
+    for copy_id, first, again in cursor.fetchall():
+        problems.add(
+            source,
+            int(again),
+            "id",
+            _("copy %(id)s is already in row %(first)s; every copy needs its own id")
+            % {"id": uuid.UUID(copy_id), "first": first},
+        )
+    floor, factor = FIGURE_FLOOR, FIGURE_FACTOR
+    cursor.execute(
+        f"SELECT s.row, s.station, s.organisation, s.observer, p.id, o.id, b.id, s.largest, "
+        f"s.largest_line, p.registered_voters FROM {staged} AS s {_JOINS} "
+        f"WHERE p.id IS NULL OR o.id IS NULL OR b.id IS NULL OR s.largest > "
+        f"CASE WHEN p.registered_voters * {factor} > {floor} "
+        f"THEN p.registered_voters * {factor} ELSE {floor} END "
+        f"ORDER BY s.row LIMIT {limit}",
+        [election.pk],
+    )
+    for row, station, organisation, observer, p, o, b, largest, line, voters in cursor.fetchall():
+        if p is None:
+            problems.add(
+                source,
+                row,
+                "station",
+                _("no polling station %(code)r in %(election)s")
+                % {"code": station, "election": election.name},
+            )
+        elif largest > max(voters * factor, floor):
+            problems.add(
+                source,
+                row,
+                line,
+                _(
+                    "%(value)s is more than %(limit)s (ten times the station's registered "
+                    "voters); check the figure"
+                )
+                % {"value": largest, "limit": max(voters * factor, floor)},
+            )
+        if o is None:
+            problems.add(
+                source,
+                row,
+                "organisation",
+                _("no organisation with the code %(code)r") % {"code": organisation},
+            )
+        elif b is None:
+            problems.add(
+                source,
+                row,
+                "observer",
+                _("no observer %(code)r in organisation %(organisation)r")
+                % {"code": observer, "organisation": organisation},
+            )
+
+
+def _check_stored(
+    cursor: CursorWrapper, election: Election, source: str, problems: Problems
+) -> int:
+    """Copies already stored under a staged id: the same copy is skipped, another refused."""
+    staged = _q(_STAGED.name)
+    cursor.execute(
+        f"SELECT s.row, s.id, s.body_sha256 = t.body_sha256 AND t.election_id = %s "
+        f"AND t.observer_id = b.id "
+        f"FROM {staged} AS s JOIN {_COPIES} AS t ON t.id = {_id('s.id')} {_JOINS} "
+        f"ORDER BY s.row",
+        [election.pk, election.pk],
+    )
+    same = 0
+    for row, copy_id, identical in cursor.fetchall():
+        if identical:
+            same += 1
+            continue
+        problems.add(
+            source,
+            row,
+            "id",
+            _(
+                "a different protocol copy is already stored with the id %(id)s; a new copy "
+                "needs a new id"
+            )
+            % {"id": uuid.UUID(copy_id)},
+        )
+    return same
+
+
+def _insert(cursor: CursorWrapper, election: Election) -> int:
+    staged = _q(_STAGED.name)
+    postgres = connection.vendor == "postgresql"
+    figures = "CAST(s.figures AS jsonb)" if postgres else "s.figures"
+    received_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    cursor.execute(
+        f"INSERT INTO {_COPIES} (id, election_id, station_id, observer_id, organisation_id, "
+        f"figures, all_members_signed, certified, body_sha256, received_at) "
+        f"SELECT {_id('s.id')}, %s, p.id, b.id, o.id, {figures}, s.signed = 1, "
+        f"s.certified = 1, s.body_sha256, %s FROM {staged} AS s {_JOINS} "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {_COPIES} AS t WHERE t.id = {_id('s.id')})",
+        [election.pk, received_at, election.pk],
+    )
+    return int(cursor.rowcount)
