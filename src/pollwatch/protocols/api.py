@@ -1,0 +1,167 @@
+"""The protocol-copy API: observers submit copies and photos; who may see them reads them.
+
+Observers authenticate with their device token (Bearer), staff with their web session (CSRF on
+POST, second factor). Parsing and authorisation only: ``submission.submit_copy`` and
+``photos.store_photo`` decide and write; ``accreditation.sharing`` decides who sees what.
+"""
+
+# No `from __future__ import annotations` here: ninja resolves the File[...] annotation of the
+# upload operation when it is registered, and string annotations break that.
+import uuid
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import File, Router, UploadedFile
+
+from pollwatch.accounts.api_auth import api_auth
+from pollwatch.accounts.roles import is_observer
+from pollwatch.accreditation.sharing import can_see_exif, visible_copies
+from pollwatch.protocols.models import Photo, ProtocolCopy
+from pollwatch.protocols.photos import public_image_bytes, store_photo
+from pollwatch.protocols.schemas import (
+    CopyIn,
+    CopyOut,
+    PhotoOut,
+    ProblemOut,
+    RefusalOut,
+    SubmissionOut,
+)
+from pollwatch.protocols.submission import Problem, RefusalKind, SubmissionRefused, submit_copy
+from pollwatch.registry.models import Election, PollingStation
+
+router = Router(tags=["protocol copies"], auth=api_auth)
+
+_STATUS = {RefusalKind.INVALID: 422, RefusalKind.FORBIDDEN: 403, RefusalKind.CONFLICT: 409}
+REFUSALS = {403: RefusalOut, 404: RefusalOut, 409: RefusalOut, 422: RefusalOut}
+
+
+def _refusal(refused: SubmissionRefused) -> tuple[int, RefusalOut]:
+    return _STATUS[refused.kind], _refusal_out(refused.message, refused.problems)
+
+
+def _refusal_out(message: str, problems: tuple[Problem, ...] = ()) -> RefusalOut:
+    listed = problems or (Problem(None, message),)
+    return RefusalOut(detail=message, problems=[ProblemOut.build(problem) for problem in listed])
+
+
+def _invalid(field: str, message: str) -> tuple[int, RefusalOut]:
+    return 422, _refusal_out(message, (Problem(field, message),))
+
+
+@router.post(
+    "/protocol-copies",
+    response={200: SubmissionOut, 201: SubmissionOut, **REFUSALS},
+    summary="Submit a protocol copy",
+)
+def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> tuple[int, object]:
+    """Store an observer's copy of a station's count protocol and recheck the station.
+
+    201: stored. 200: a retry of a copy already stored (same id, same body) — the stored copy.
+    409: the id belongs to another submission. 422: bad input, each problem naming its field
+    (`figures.<line>`, `station`, `photos[i]`, `supersedes`); nothing is stored. 403: the user
+    may not submit for this station now (not an accredited observer assigned to it within the
+    assignment's window plus the election's grace period). A copy whose arithmetic is wrong is
+    stored: `feedback` says which control relations are broken, and by how much.
+    """
+    election = Election.objects.select_related("template").filter(slug=body.election).first()
+    if election is None:
+        return _invalid("election", _("There is no election %(slug)s.") % {"slug": body.election})
+    station = PollingStation.objects.filter(pk=body.station).first()
+    if station is None:
+        return _invalid(
+            "station", _("There is no polling station with id %(id)d.") % {"id": body.station}
+        )
+    try:
+        submission = submit_copy(
+            user=request.user,
+            copy_id=body.id,
+            election=election,
+            station=station,
+            figures=body.figures,
+            all_members_signed=body.all_members_signed,
+            certified=body.certified,
+            photo_sha256s=body.photos,
+            supersedes=body.supersedes,
+        )
+    except SubmissionRefused as refused:
+        return _refusal(refused)
+    photos = sorted(set(body.photos))
+    return (201 if submission.created else 200), SubmissionOut.from_submission(submission, photos)
+
+
+def _visible(request: HttpRequest) -> QuerySet[ProtocolCopy]:
+    copies = ProtocolCopy.objects.select_related("election", "station", "organisation")
+    return visible_copies(request.user, copies)
+
+
+@router.get(
+    "/protocol-copies/{copy_id}",
+    response={200: CopyOut, 404: RefusalOut},
+    summary="Get a protocol copy",
+)
+def get_protocol_copy(request: HttpRequest, copy_id: uuid.UUID) -> tuple[int, object]:
+    """One copy, to those its organisation shares it with (404 to everyone else, so that the
+    id of another organisation's copy reveals nothing)."""
+    copy = _visible(request).prefetch_related("photos").filter(pk=copy_id).first()
+    if copy is None:
+        return 404, _refusal_out(
+            _("There is no protocol copy %(id)s that you may see.") % {"id": copy_id}
+        )
+    return 200, CopyOut.build(copy)
+
+
+@router.post(
+    "/photos",
+    response={201: PhotoOut, 403: RefusalOut, 422: RefusalOut},
+    summary="Upload a photo of a protocol copy",
+)
+def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, object]:
+    """A JPEG, PNG or WebP of at most 15 MB, judged from its content; the same bytes give the
+    same photo. Name it in a copy's `photos` by the returned `sha256`. Observers only."""
+    if not is_observer(request.user):
+        return 403, _refusal_out(_("Only observers upload photos of protocols."))
+    try:
+        photo = store_photo(user=request.user, data=file)
+    except SubmissionRefused as refused:
+        return _refusal(refused)
+    return 201, photo
+
+
+_IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
+
+
+@router.get(
+    "/photos/{sha256}",
+    response={404: RefusalOut},
+    summary="Download a photo",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The image. Its EXIF metadata only for those who may see it "
+                "(analysts, administrators, the coordinators of the organisation whose copy it "
+                "belongs to); everyone else gets it re-encoded without any metadata.",
+                "content": {
+                    kind: {"schema": {"type": "string", "format": "binary"}}
+                    for kind in _IMAGE_TYPES
+                },
+            }
+        }
+    },
+)
+def download_photo(request: HttpRequest, sha256: str) -> HttpResponse | tuple[int, object]:
+    """A photo belonging to a copy the user may see, or one they uploaded themselves."""
+    photo = Photo.objects.filter(sha256=sha256).first()
+    copies = list(_visible(request).filter(photos=photo)) if photo is not None else []
+    own_upload = photo is not None and photo.uploaded_by_id == request.user.pk
+    if photo is None or not (copies or own_upload):
+        return 404, _refusal_out(_("There is no photo %(sha)s that you may see.") % {"sha": sha256})
+    if any(can_see_exif(request.user, copy) for copy in copies):
+        with photo.file.open("rb") as original:
+            data = original.read()
+    else:
+        data = public_image_bytes(photo)
+    response = HttpResponse(data, content_type=photo.content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
