@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from pollwatch.ledger.api import router as ledger_router
+from pollwatch.protocols.api import router as protocols_router
 from pollwatch.registry.api import router as registry_router
 
 api = NinjaAPI(
@@ -13,3 +14,4 @@ api = NinjaAPI(
 )
 api.add_router("/", registry_router)
 api.add_router("/", ledger_router)
+api.add_router("/", protocols_router)
