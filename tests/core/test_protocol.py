@@ -262,3 +262,68 @@ def test_the_2018_warning_flags_the_few_stations_it_should(shared_data: Path) ->
     # Documented in the template: it fails at 6 stations, which is why it is only a warning.
     assert int((~result.holds).sum()) == 6
     assert (result.delta[~result.holds] > 0).all()
+
+
+STATISTICS = """
+[statistics]
+registered = "in_boxes + 10"
+issued = "in_boxes"
+counted = "sum(options)"
+"""
+
+
+def test_statistics_say_what_the_forensic_tests_read() -> None:
+    spec = parse_template(VALID + STATISTICS, "tiny.toml")
+    assert spec.statistics is not None
+    figures = {"in_boxes": np.array([100, 50]), "yes": np.array([60, 20]), "no": [30, 29]}
+    assert spec.statistics.registered.evaluate(figures).tolist() == [110, 60]
+    assert spec.statistics.issued.evaluate(figures).tolist() == [100, 50]
+    assert spec.statistics.counted.evaluate(figures).tolist() == [90, 49]
+    again = template_from_data({**_data_of(spec), "statistics": spec.statistics.data()}, "db")
+    assert again.statistics == spec.statistics
+
+
+def test_statistics_are_optional() -> None:
+    assert parse_template(VALID, "tiny.toml").statistics is None
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('registered = "in_boxes"\nissued = "in_boxes"', "statistics field 'counted'"),
+        (
+            'registered = "x"\nissued = "in_boxes"\ncounted = "yes"',
+            "statistics field 'registered': quantity 'x': unknown line key(s) x",
+        ),
+        (
+            'registered = "in_boxes"\nissued = "in_boxes == 1"\ncounted = "yes"',
+            "statistics field 'issued': quantity 'in_boxes == 1': a second comparison",
+        ),
+        (
+            'registered = "in_boxes"\nissued = "in_boxes"\ncounted = "7"',
+            "statistics field 'counted': quantity '7': no protocol line",
+        ),
+        (
+            'registered = "in_boxes"\nissued = "in_boxes"\ncounted = "yes"\nvalid = "yes"',
+            "unknown field(s) valid",
+        ),
+    ],
+)
+def test_bad_statistics_are_refused_saying_which_and_why(table: str, expected: str) -> None:
+    with pytest.raises(TemplateError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        parse_template(VALID + "\n[statistics]\n" + table + "\n", "tiny.toml")
+
+
+def test_every_shipped_template_says_what_the_forensic_tests_read() -> None:
+    for path in SHIPPED.glob("*.toml"):
+        assert shipped(path.stem).statistics is not None, path.name
+
+
+def _data_of(spec: ProtocolTemplateSpec) -> dict[str, object]:
+    return {
+        "key": spec.key,
+        "name": spec.name,
+        "kind": spec.kind,
+        "lines": spec.lines_data(),
+        "relations": spec.relations_data(),
+    }

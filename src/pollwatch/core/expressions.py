@@ -176,41 +176,97 @@ def parse_relation(
     ``known_keys`` are the template's line keys; ``option_keys`` those of its ballot-option
     lines, which ``sum(options)`` adds up.
     """
+    translator, body = _translator_for(text, "control relation", known_keys, option_keys)
+    try:
+        return translator.relation(body)
+    except RecursionError:
+        raise ExpressionError(f"control relation {text!r}: nested too deeply") from None
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A figure derived from protocol lines, e.g. ballots issued = early + in station + outside.
+
+    The same language as a relation's sides: a template's [statistics] says with it what the
+    forensic tests' V, G and R are on that protocol.
+    """
+
+    text: str
+    term: Term
+
+    @property
+    def line_keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(_keys_of(self.term)))
+
+    def evaluate(self, values: Mapping[str, npt.ArrayLike]) -> Int64Array:
+        """The quantity at every station; ``values`` as for ``Relation.evaluate``."""
+        figures = _figures_of(f"quantity {self.text!r}", self.line_keys, values)
+        shape = np.broadcast_shapes(*(a.shape for a in figures.values()))
+        result = np.broadcast_to(_evaluate_term(self.term, figures), shape)
+        return np.atleast_1d(result).astype(np.int64)
+
+
+def parse_quantity(
+    text: str, known_keys: Iterable[str], option_keys: Iterable[str] = ()
+) -> Quantity:
+    """Parse ``text`` (no comparison) into a Quantity over the template's lines."""
+    translator, body = _translator_for(text, "quantity", known_keys, option_keys)
+    try:
+        term = translator.term(body)
+    except RecursionError:
+        raise ExpressionError(f"quantity {text!r}: nested too deeply") from None
+    translator.check_keys(_keys_of(term))
+    if not _keys_of(term):
+        raise translator.fail(body, "no protocol line")
+    return Quantity(text=text.strip(), term=term)
+
+
+def _translator_for(
+    text: str, what: str, known_keys: Iterable[str], option_keys: Iterable[str]
+) -> tuple[_Translator, ast.expr]:
+    """Check the text's size and syntax; the translator that will read its tree, and the tree."""
     options = tuple(option_keys)
     known = set(known_keys) | set(options)
     if not isinstance(text, str) or not text.strip():
-        raise ExpressionError(f"control relation {text!r}: empty; {_GRAMMAR}")
+        raise ExpressionError(f"{what} {text!r}: empty; {_GRAMMAR}")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ExpressionError(
-            f"control relation {text[:40]!r}…: {len(text)} characters; "
+            f"{what} {text[:40]!r}…: {len(text)} characters; "
             f"expected at most {MAX_EXPRESSION_LENGTH}"
         )
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         raise ExpressionError(
-            f"control relation {text!r}: not a valid expression ({err.msg}); {_GRAMMAR}"
+            f"{what} {text!r}: not a valid expression ({err.msg}); {_GRAMMAR}"
         ) from None
     except (RecursionError, MemoryError):
-        raise ExpressionError(f"control relation {text!r}: nested too deeply") from None
-    translator = _Translator(text.strip(), known, options)
-    try:
-        return translator.relation(tree.body)
-    except RecursionError:
-        raise ExpressionError(f"control relation {text!r}: nested too deeply") from None
+        raise ExpressionError(f"{what} {text!r}: nested too deeply") from None
+    return _Translator(text.strip(), known, options, what), tree.body
 
 
 class _Translator:
     """Translates Python's AST into ours, refusing every node outside the grammar."""
 
-    def __init__(self, text: str, known: set[str], options: tuple[str, ...]) -> None:
+    def __init__(
+        self, text: str, known: set[str], options: tuple[str, ...], what: str = "control relation"
+    ) -> None:
         self.text = text
         self.known = known
         self.options = options
+        self.what = what
 
     def fail(self, node: ast.AST, what: str) -> ExpressionError:
         part = ast.get_source_segment(self.text, node) or ast.dump(node)
-        return ExpressionError(f"control relation {self.text!r}: {what} in {part!r}; {_GRAMMAR}")
+        return ExpressionError(f"{self.what} {self.text!r}: {what} in {part!r}; {_GRAMMAR}")
+
+    def check_keys(self, keys: Iterable[str]) -> None:
+        unknown = sorted(key for key in dict.fromkeys(keys) if key not in self.known)
+        if unknown:
+            raise ExpressionError(
+                f"{self.what} {self.text!r}: unknown line key(s) {', '.join(unknown)}; "
+                f"expected one of: {', '.join(sorted(self.known))}"
+            )
 
     def relation(self, node: ast.expr) -> Relation:
         if not isinstance(node, ast.Compare):
@@ -221,16 +277,7 @@ class _Translator:
         if comparison is None:
             raise self.fail(node, "an unsupported comparison operator")
         left, right = self.term(node.left), self.term(node.comparators[0])
-        unknown = sorted(
-            key
-            for key in dict.fromkeys((*_keys_of(left), *_keys_of(right)))
-            if key not in self.known
-        )
-        if unknown:
-            raise ExpressionError(
-                f"control relation {self.text!r}: unknown line key(s) {', '.join(unknown)}; "
-                f"expected one of: {', '.join(sorted(self.known))}"
-            )
+        self.check_keys((*_keys_of(left), *_keys_of(right)))
         if not _keys_of(left) and not _keys_of(right):
             raise self.fail(node, "no protocol line")
         return Relation(
@@ -305,25 +352,29 @@ def _keys_of(term: Term) -> tuple[str, ...]:
 
 
 def _figures_for(relation: Relation, values: Mapping[str, npt.ArrayLike]) -> dict[str, Int64Array]:
-    """The relation's lines from ``values`` as int64 arrays of one common length."""
-    missing = [key for key in relation.line_keys if key not in values]
+    return _figures_of(f"control relation {relation.text!r}", relation.line_keys, values)
+
+
+def _figures_of(
+    what: str, line_keys: tuple[str, ...], values: Mapping[str, npt.ArrayLike]
+) -> dict[str, Int64Array]:
+    """The lines from ``values`` as int64 arrays of one common length."""
+    missing = [key for key in line_keys if key not in values]
     if missing:
-        raise ExpressionError(
-            f"control relation {relation.text!r}: no figures for line(s) {', '.join(missing)}"
-        )
+        raise ExpressionError(f"{what}: no figures for line(s) {', '.join(missing)}")
     figures: dict[str, Int64Array] = {}
-    for key in relation.line_keys:
+    for key in line_keys:
         array = np.asarray(values[key])
         if array.dtype.kind not in "iu" or array.ndim > 1:
             raise ExpressionError(
-                f"control relation {relation.text!r}: figures for line {key!r} are "
+                f"{what}: figures for line {key!r} are "
                 f"{array.ndim}-dimensional {array.dtype}; expected integers, one per station"
             )
         figures[key] = array.astype(np.int64, casting="same_kind")
     lengths = {array.size for array in figures.values() if array.ndim == 1}
     if len(lengths) > 1:
         raise ExpressionError(
-            f"control relation {relation.text!r}: figures have different numbers of stations "
+            f"{what}: figures have different numbers of stations "
             f"({', '.join(f'{k}: {a.size}' for k, a in figures.items())})"
         )
     return figures

@@ -17,7 +17,14 @@ from typing import Any, Literal
 
 import numpy.typing as npt
 
-from pollwatch.core.expressions import Evaluation, ExpressionError, Relation, parse_relation
+from pollwatch.core.expressions import (
+    Evaluation,
+    ExpressionError,
+    Quantity,
+    Relation,
+    parse_quantity,
+    parse_relation,
+)
 
 Severity = Literal["error", "warning"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning")
@@ -29,7 +36,9 @@ _LINE_KEY = re.compile(r"[a-z][a-z0-9_]*\Z")
 _TEMPLATE_KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]+)*\Z")
 
-_TEMPLATE_FIELDS = {"key", "name", "kind", "lines", "relations"}
+_TEMPLATE_FIELDS = {"key", "name", "kind", "lines", "relations", "statistics"}
+# What the forensic tests read on a protocol (Kobak et al.'s V, G and R), each a quantity.
+STATISTICS_FIELDS = ("registered", "issued", "counted")
 _LINE_FIELDS = {"key", "number", "label", "option"}
 _RELATION_FIELDS = {"expression", "severity", "description"}
 
@@ -62,12 +71,29 @@ class ControlRelation:
 
 
 @dataclass(frozen=True)
+class Statistics:
+    """Registered voters, ballots issued and ballots counted on this protocol.
+
+    Protocols name these differently (issued early + in the station + outside; valid +
+    invalid); the forensic tests need them under one name each.
+    """
+
+    registered: Quantity
+    issued: Quantity
+    counted: Quantity
+
+    def data(self) -> dict[str, str]:
+        return {name: getattr(self, name).text for name in STATISTICS_FIELDS}
+
+
+@dataclass(frozen=True)
 class ProtocolTemplateSpec:
     key: str
     name: str
     kind: str  # one of TEMPLATE_KINDS
     lines: tuple[ProtocolLine, ...]
     relations: tuple[ControlRelation, ...]
+    statistics: Statistics | None = None  # without it, no forensics on the database
 
     @property
     def line_keys(self) -> tuple[str, ...]:
@@ -132,7 +158,10 @@ def template_from_data(data: Mapping[str, Any], source_name: str) -> ProtocolTem
         )
     lines = _parse_lines(data.get("lines"), source_name)
     relations = _parse_relations(data.get("relations", []), lines, source_name)
-    return ProtocolTemplateSpec(key=key, name=name, kind=kind, lines=lines, relations=relations)
+    statistics = _parse_statistics(data.get("statistics"), lines, source_name)
+    return ProtocolTemplateSpec(
+        key=key, name=name, kind=kind, lines=lines, relations=relations, statistics=statistics
+    )
 
 
 def _parse_lines(raw: object, source: str) -> tuple[ProtocolLine, ...]:
@@ -215,6 +244,29 @@ def _parse_relations(
             )
         )
     return tuple(relations)
+
+
+def _parse_statistics(
+    raw: object, lines: tuple[ProtocolLine, ...], source: str
+) -> Statistics | None:
+    if raw is None:
+        return None
+    where = "statistics"
+    if not isinstance(raw, Mapping):
+        raise TemplateError(
+            f"{source}: 'statistics' is {_shown(raw)}; expected a [statistics] table"
+        )
+    _reject_unknown_fields(raw, set(STATISTICS_FIELDS), source, where)
+    line_keys = [line.key for line in lines]
+    option_keys = [line.key for line in lines if line.option]
+    quantities: dict[str, Quantity] = {}
+    for name in STATISTICS_FIELDS:
+        text = _required_str(raw, name, source, where)
+        try:
+            quantities[name] = parse_quantity(text, line_keys, option_keys)
+        except ExpressionError as err:
+            raise TemplateError(f"{source}: {where} field {name!r}: {err}") from None
+    return Statistics(**quantities)
 
 
 def _language_table(raw: object, source: str, where: str) -> dict[str, str]:

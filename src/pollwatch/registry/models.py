@@ -32,6 +32,8 @@ class ProtocolTemplate(models.Model):
     lines = models.JSONField(_("lines"))
     # [{"expression": str, "severity": "error"|"warning", "description": {lang: str}}]
     relations = models.JSONField(_("control relations"))
+    # What the forensic tests read on this protocol ({} when the template does not say).
+    statistics = models.JSONField(_("statistics"), default=dict, blank=True)
     source = models.TextField(_("TOML source"), blank=True)
 
     class Meta:

@@ -94,6 +94,8 @@ def spec_of(template: ProtocolTemplate) -> ProtocolTemplateSpec:
         "lines": template.lines,
         "relations": template.relations,
     }
+    if template.statistics:
+        data["statistics"] = template.statistics
     return template_from_data(data, source_name)
 
 
@@ -105,6 +107,7 @@ def _save(spec: ProtocolTemplateSpec, source: str) -> ProtocolTemplate:
             "kind": spec.kind,
             "lines": spec.lines_data(),
             "relations": spec.relations_data(),
+            "statistics": spec.statistics.data() if spec.statistics else {},
             "source": source,
         },
     )
