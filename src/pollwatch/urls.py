@@ -18,6 +18,7 @@ urlpatterns += i18n_patterns(
     path("", include("pollwatch.accounts.urls")),
     path("", include("pollwatch.registry.urls")),
     path("", include("pollwatch.findings.urls")),
+    path("", include("pollwatch.protocols.urls")),
     path("", include("pollwatch.ledger.page_urls")),
     prefix_default_language=False,
 )
