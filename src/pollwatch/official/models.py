@@ -86,3 +86,21 @@ class OfficialResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.station or self.commission} in {self.snapshot}"
+
+
+class OutcomeRuleSetting(models.Model):
+    """The election's outcome rule as data (see ``official.outcome_rules`` for the format).
+
+    Without one, the option with the most votes wins if it has more than half of the options'
+    votes: the tabulation page says so.
+    """
+
+    election = models.OneToOneField(Election, on_delete=models.CASCADE, related_name="outcome_rule")
+    rule = models.JSONField(_("outcome rule"))
+
+    class Meta:
+        verbose_name = _("outcome rule")
+        verbose_name_plural = _("outcome rules")
+
+    def __str__(self) -> str:
+        return f"{self.election}: {self.rule.get('kind', '?')}"
