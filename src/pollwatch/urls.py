@@ -20,5 +20,6 @@ urlpatterns += i18n_patterns(
     path("", include("pollwatch.findings.urls")),
     path("", include("pollwatch.protocols.urls")),
     path("", include("pollwatch.ledger.page_urls")),
+    path("", include("pollwatch.official.urls")),
     prefix_default_language=False,
 )
