@@ -156,7 +156,7 @@ def _compute(election: Election) -> ElectionTabulation:
 def _state(election: Election) -> tuple[object, ...]:
     """What the tabulation depends on, read cheaply: a change in any recomputes it."""
     snapshots = OfficialSnapshot.objects.filter(election=election).aggregate(
-        last=Max("pk"), count=Count("pk")
+        last=Max("pk"), count=Count("pk"), at=Max("imported_at")
     )
     copies = ProtocolCopy.objects.filter(election=election).aggregate(
         last=Max("received_at"), count=Count("pk")
@@ -164,7 +164,8 @@ def _state(election: Election) -> tuple[object, ...]:
     rule = OutcomeRuleSetting.objects.filter(election=election).values_list("rule", flat=True)
     template = election.template
     return (
-        snapshots["last"], snapshots["count"], copies["last"], copies["count"], list(rule),
+        snapshots["last"], snapshots["count"], snapshots["at"],
+        copies["last"], copies["count"], list(rule),
         election.template_id, template.lines, template.relations,
     )  # fmt: skip
 
