@@ -22,9 +22,11 @@ adds the new copies.
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -119,29 +121,38 @@ class BodyHasher:
             start = text.index(anchor + value) + len(anchor)
             spans.append((start, start + len(value), name))
         spans.sort()
-        self._names = [name for _, _, name in spans]
-        self._pieces = []
-        end = 0
-        for start, stop, _name in spans:
-            self._pieces.append(text[end:start])
+        # One format string: {0} station, {1} signed, {2} certified, {3…} the lines in order.
+        argument = {"station": 0, "signed": 1, "certified": 2}
+        argument |= {key: 3 + i for i, key in enumerate(self.line_keys)}
+        parts, end = [], 0
+        for start, stop, name in spans:
+            parts.append(_braces(text[end:start]) + "{" + str(argument[name]) + "}")
             end = stop
-        self._pieces.append(text[end:])
+        self._format = "".join(parts) + _braces(text[end:])
+        self._stations: dict[str, str] = {}
 
     def body(self, station: str, figures: dict[str, int], signed: bool, certified: bool) -> str:
         """The canonical body as text (what ``canonical.canonical_bytes`` gives, decoded)."""
-        values = {
-            "station": _json_string(station),
-            "signed": "true" if signed else "false",
-            "certified": "true" if certified else "false",
-            **{key: str(figures[key]) for key in self.line_keys},
-        }
-        parts = [self._pieces[0]]
-        for name, piece in zip(self._names, self._pieces[1:], strict=True):
-            parts += (values[name], piece)
-        return "".join(parts)
+        return self.text(
+            station,
+            "true" if signed else "false",
+            "true" if certified else "false",
+            [str(figures[key]) for key in self.line_keys],
+        )
+
+    def text(self, station: str, signed: str, certified: str, figures: Sequence[str]) -> str:
+        """The body from its values spelt canonically (figures in the template's order)."""
+        literal = self._stations.get(station)
+        if literal is None:
+            literal = self._stations[station] = _json_string(station)
+        return self._format.format(literal, signed, certified, *figures)
 
     def sha256(self, station: str, figures: dict[str, int], signed: bool, certified: bool) -> str:
         return hashlib.sha256(self.body(station, figures, signed, certified).encode()).hexdigest()
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _json_string(text: str) -> str:
@@ -192,7 +203,94 @@ def _staged_rows(
     """The file's rows checked cell by cell and hashed, ready for the staging table.
 
     Nothing is yielded once a problem is found (the rest is still read, for its problems).
+    The usual row — every cell as expected — takes a fast path of whole-row checks; any doubt
+    sends it through the cell-by-cell checks, which name what is wrong.
     """
+    at = _columns(source, header, line_keys, problems)
+    if at is None:
+        return
+    width = len(header)
+    fixed = itemgetter(*(at[name] for name in FIXED_COLUMNS))
+    figure_cells = _getter([at[key] for key in line_keys])
+    # The staged figures: canonical JSON, keys sorted (line keys need no escaping).
+    json_format = _braces_json(sorted(line_keys), line_keys)
+    spelt = {"yes": "true", "no": "false"}
+    sha256 = hashlib.sha256
+    for number, cells in rows:
+        if len(cells) < width:
+            problems.add(
+                source,
+                number,
+                None,
+                _("expected %(width)s cells as in the header, found %(found)s")
+                % {"width": width, "found": len(cells)},
+            )
+            continue
+        copy_id, station, organisation, observer, signed, certified = map(str.strip, fixed(cells))
+        texts = figure_cells(cells)
+        digits = "".join(texts)
+        fast = (
+            _UUID.fullmatch(copy_id) is not None
+            and station
+            and organisation
+            and observer
+            and signed in spelt
+            and certified in spelt
+            and all(texts)
+            and digits.isascii()
+            and digits.isdigit()
+        )
+        if fast:
+            values = list(map(int, texts))
+            fast = max(values) <= FIGURE_MAX
+        if fast:
+            copy_id = copy_id.replace("-", "").lower()
+        else:
+            checked = _check_row(cells, at, line_keys, source, number, problems)
+            if checked is None:
+                continue
+            copy_id, signed, certified, values = checked
+        if problems.total:
+            continue
+        spelt_figures = list(map(str, values))  # "007" is written 7
+        body = hasher.text(station, spelt[signed], spelt[certified], spelt_figures)
+        largest = max(values)
+        yield (
+            number,
+            copy_id,
+            station,
+            organisation,
+            observer,
+            int(signed == "yes"),
+            int(certified == "yes"),
+            json_format.format(*spelt_figures),
+            sha256(body.encode()).hexdigest(),
+            largest,
+            line_keys[values.index(largest)],
+        )
+
+
+def _getter(indexes: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """The cells at ``indexes``, as a tuple even for one (itemgetter's one-index case)."""
+    if len(indexes) == 1:
+        (only,) = indexes
+        return lambda cells: (cells[only],)
+    return itemgetter(*indexes)
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def _braces_json(sorted_keys: list[str], line_keys: tuple[str, ...]) -> str:
+    """A format string for the figures as canonical JSON, taking them in template order."""
+    fields = ",".join(f'"{key}":{{{line_keys.index(key)}}}' for key in sorted_keys)
+    return "{{" + fields + "}}"
+
+
+def _columns(
+    source: str, header: list[str], line_keys: tuple[str, ...], problems: Problems
+) -> dict[str, int] | None:
+    """Each expected column's position, or None (with the problems recorded)."""
     columns = [cell.strip() for cell in header]
     expected = [*FIXED_COLUMNS, *line_keys]
     for name in expected:
@@ -215,50 +313,31 @@ def _staged_rows(
     if len(set(columns)) != len(columns):
         problems.add(source, 1, None, _("a column appears twice in the header"))
     if problems.total:
-        return
-    at = {name: columns.index(name) for name in expected}
-    width = len(columns)
-    figure_at = [(key, at[key]) for key in line_keys]
-    sorted_keys = sorted(line_keys)
-    for number, cells in rows:
-        if len(cells) < width:
-            problems.add(
-                source,
-                number,
-                None,
-                _("expected %(width)s cells as in the header, found %(found)s")
-                % {"width": width, "found": len(cells)},
-            )
-            continue
-        copy_id = _uuid(cells[at["id"]], source, number, problems)
-        station = _code(cells, at, "station", source, number, problems)
-        organisation = _code(cells, at, "organisation", source, number, problems)
-        observer = _code(cells, at, "observer", source, number, problems)
-        signed = _boolean(cells, at, "all_members_signed", source, number, problems)
-        certified = _boolean(cells, at, "certified", source, number, problems)
-        figures: dict[str, int] = {}
-        for key, index in figure_at:
-            value = _figure(cells[index], key, source, number, problems)
-            if value is not None:
-                figures[key] = value
-        if problems.total:
-            continue
-        assert copy_id and station and organisation and observer
-        assert signed is not None and certified is not None
-        largest = max(line_keys, key=figures.__getitem__)
-        yield (
-            number,
-            copy_id,
-            station,
-            organisation,
-            observer,
-            signed,
-            certified,
-            "{" + ",".join(f'"{key}":{figures[key]}' for key in sorted_keys) + "}",
-            hasher.sha256(station, figures, bool(signed), bool(certified)),
-            figures[largest],
-            largest,
-        )
+        return None
+    return {name: columns.index(name) for name in expected}
+
+
+def _check_row(
+    cells: list[str],
+    at: dict[str, int],
+    line_keys: tuple[str, ...],
+    source: str,
+    number: int,
+    problems: Problems,
+) -> tuple[str, str, str, list[int]] | None:
+    """A row the fast path doubted, cell by cell: (id, signed, certified, figures) as the
+    fast path spells them, or None with every problem recorded. (A doubted row may be fine:
+    a UUID in braces, " Yes", a figure "0012".)"""
+    copy_id = _uuid(cells[at["id"]], source, number, problems)
+    for column in ("station", "organisation", "observer"):
+        _code(cells, at, column, source, number, problems)
+    signed = _boolean(cells, at, "all_members_signed", source, number, problems)
+    certified = _boolean(cells, at, "certified", source, number, problems)
+    values = [_figure(cells[at[key]], key, source, number, problems) for key in line_keys]
+    if copy_id is None or signed is None or certified is None or None in values:
+        return None
+    yes_no = ("no", "yes")
+    return copy_id, yes_no[signed], yes_no[certified], [v for v in values if v is not None]
 
 
 def _uuid(text: str, source: str, row: int, problems: Problems) -> str | None:
