@@ -264,3 +264,26 @@ def test_a_short_row_and_an_unknown_election_are_refused(
     with pytest.raises(CommandError, match="No election with the slug nope"):
         call_command("import_copies", str(short), election="nope")
     assert not ProtocolCopy.objects.exists()
+
+
+def test_a_row_written_loosely_but_correctly_is_accepted(
+    loaded: tuple[Path, SyntheticElection, Election], tmp_path: Path
+) -> None:
+    directory, _synthetic, election = loaded
+    rows = _rows(directory / "copies.csv")[:2]
+    copy_id = rows[0]["id"]
+    loose = _changed(
+        rows,
+        0,
+        id="{" + copy_id.upper() + "}",
+        all_members_signed=" Yes",
+        certified="NO ",
+        yes="00" + rows[0]["yes"],
+    )
+    _import(election, _write(tmp_path / "loose.csv", loose))
+    copy = ProtocolCopy.objects.get(pk=copy_id)
+    assert copy.figures["yes"] == int(rows[0]["yes"])
+    assert (copy.all_members_signed, copy.certified) == (True, False)
+    # The same copy written plainly is the same copy: skipped on re-import.
+    plain = _changed(rows, 0, all_members_signed="yes", certified="no")
+    assert "0 imported, 2 already stored" in _import(election, _write(tmp_path / "p.csv", plain))
