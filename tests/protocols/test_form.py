@@ -272,6 +272,47 @@ def test_a_file_that_is_not_an_image_is_refused_beside_the_photos(
     assert Photo.objects.count() == 0
 
 
+def test_photos_stay_uploaded_when_a_figure_is_sent_back(
+    now_open: Referendum, media_root: Path
+) -> None:
+    client = signed_in(now_open.observer_user)
+    data = {**fresh_form(client, form_url(now_open)), **form_data(**figures(no="2O5"))}
+    data["photos"] = [SimpleUploadedFile("page1.jpg", jpeg_with_exif(), "image/jpeg")]
+    response = client.post(form_url(now_open), data)
+    assert response.status_code == 200
+    assert ProtocolCopy.objects.count() == 0
+    photo = Photo.objects.get()
+    html = response.content.decode()
+    assert f'name="uploaded_photos" value="{photo.sha256}"' in html
+    assert "1 photo you attached is already uploaded and stays with this copy." in html
+    # Fixed and sent again without the file: the photo is attached all the same.
+    again = {**data, "line_no": "205", "uploaded_photos": photo.sha256}
+    del again["photos"]
+    assert client.post(form_url(now_open), again).status_code == 303
+    assert list(ProtocolCopy.objects.get().photos.all()) == [photo]
+
+
+def test_a_tampered_list_of_uploaded_photos_is_refused(now_open: Referendum) -> None:
+    client = signed_in(now_open.observer_user)
+    data = {**fresh_form(client, form_url(now_open)), **form_data(**figures())}
+    response = client.post(form_url(now_open), {**data, "uploaded_photos": "../../etc/passwd"})
+    assert response.status_code == 200
+    assert "The photos uploaded earlier are not recognised" in response.content.decode()
+    unknown = client.post(form_url(now_open), {**data, "uploaded_photos": "a" * 64})
+    assert "No uploaded photo has the SHA-256" in unknown.content.decode()
+    assert ProtocolCopy.objects.count() == 0
+
+
+def test_a_missing_or_malformed_client_id_is_refused(now_open: Referendum) -> None:
+    client = signed_in(now_open.observer_user)
+    for client_id in ["", "not-a-uuid"]:
+        data = {"client_id": client_id, **form_data(**figures())}
+        response = client.post(form_url(now_open), data)
+        assert response.status_code == 200
+        assert 'class="errors" role="alert"' in response.content.decode()
+    assert ProtocolCopy.objects.count() == 0
+
+
 # -- corrections ------------------------------------------------------------------------------
 
 

@@ -7,12 +7,14 @@ submission service; the form only parses what was typed into integers and files.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django import forms
 from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from pollwatch.core.protocol import ProtocolLine
@@ -21,6 +23,7 @@ FIGURE_PREFIX = "line_"
 # What a phone's camera produces; the server sniffs the content whatever the name says.
 PHOTO_TYPES = "image/jpeg,image/png,image/webp"
 MAX_FEEDBACK_DIGITS = 15
+_SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 
 
 def figure_field_name(line_key: str) -> str:
@@ -55,6 +58,9 @@ class ProtocolCopyForm(forms.Form):
         required=False, label=_("Signed by all commission members")
     )
     certified = forms.BooleanField(required=False, label=_("Certified with the commission's stamp"))
+    # Photos already stored by an earlier attempt that was sent back (a figure to fix): a phone
+    # on a slow line must not upload them again. Their SHA-256s, comma-separated.
+    uploaded_photos = forms.CharField(required=False, widget=forms.HiddenInput)
     photos = PhotosField(
         required=False,
         label=_("Photos of the protocol"),
@@ -115,6 +121,34 @@ class ProtocolCopyForm(forms.Form):
         for key, value in (figures or {}).items():
             initial[figure_field_name(key)] = value
         return cls(lines=lines, language=language, initial=initial)
+
+    def clean_uploaded_photos(self) -> list[str]:
+        raw = self.cleaned_data.get("uploaded_photos") or ""
+        shas = [sha.strip() for sha in raw.split(",") if sha.strip()]
+        if not all(_SHA256.match(sha) for sha in shas):
+            raise forms.ValidationError(
+                _("The photos uploaded earlier are not recognised; attach them again.")
+            )
+        return shas
+
+    def top_errors(self) -> list[str]:
+        """Errors about the whole form, and those of hidden fields (no place beside them)."""
+        errors = [str(error) for error in self.non_field_errors()]
+        for field in self.hidden_fields():
+            errors += [str(error) for error in field.errors]
+        return errors
+
+    def keep_photos(self, shas: Sequence[str]) -> None:
+        """Send these stored photos back with the form, to be attached when it is resubmitted."""
+        data = QueryDict(mutable=True)
+        data.update(self.data)  # a QueryDict keeps every value of a repeated key
+        data["uploaded_photos"] = ",".join(dict.fromkeys(shas))
+        self.data = data
+
+    @property
+    def kept_photos(self) -> list[str]:
+        raw = str(self["uploaded_photos"].value() or "")
+        return [sha for sha in raw.split(",") if _SHA256.match(sha)]
 
     def enable_live_feedback(self, url: str) -> None:
         """Have htmx post the typed figures to ``url`` a moment after each keystroke."""

@@ -136,8 +136,11 @@ def copy_form(request: HttpRequest, slug: str, station_id: int) -> HttpResponse:
     spec = template_spec(election.template)
     if request.method == "POST":
         form = ProtocolCopyForm(request.POST, request.FILES, lines=spec.lines, language=_language())
-        if form.is_valid():
-            submitted = _submit(request, form, station)
+        valid = form.is_valid()
+        # Photos are stored even when a figure is sent back, so they need not travel again.
+        photos = _store_photos(request, form)
+        if valid and photos is not None:
+            submitted = _submit(request, form, station, photos)
             if submitted is not None:
                 return submitted
         typed = partial_figures(request.POST, spec.lines)
@@ -199,14 +202,26 @@ def _correction_of(
     return earlier
 
 
+def _store_photos(request: HttpRequest, form: ProtocolCopyForm) -> list[str] | None:
+    """The SHA-256s of the photos kept from earlier attempts and of those just uploaded, or
+    None if an upload was refused (the error is put beside the photos)."""
+    shas = list(form.cleaned_data.get("uploaded_photos") or [])
+    refused = False
+    for upload in form.cleaned_data.get("photos") or []:
+        try:
+            shas.append(store_photo(user=request.user, data=upload).sha256)
+        except SubmissionRefused as refusal:
+            form.add_error("photos", f"{upload.name}: {refusal.message}")
+            refused = True
+    form.keep_photos(shas)
+    return None if refused else shas
+
+
 def _submit(
-    request: HttpRequest, form: ProtocolCopyForm, station: PollingStation
+    request: HttpRequest, form: ProtocolCopyForm, station: PollingStation, photos: list[str]
 ) -> HttpResponse | None:
-    """Store the photos and the copy; on refusal put each problem beside its field."""
+    """Store the copy; on refusal put each problem beside its field."""
     try:
-        photos = [
-            store_photo(user=request.user, data=upload) for upload in form.cleaned_data["photos"]
-        ]
         submission = submit_copy(
             user=request.user,
             copy_id=form.cleaned_data["client_id"],
@@ -215,7 +230,7 @@ def _submit(
             figures=form.figures(),
             all_members_signed=form.cleaned_data["all_members_signed"],
             certified=form.cleaned_data["certified"],
-            photo_sha256s=[photo.sha256 for photo in photos],
+            photo_sha256s=photos,
             supersedes=form.cleaned_data["supersedes"],
         )
     except SubmissionRefused as refused:
