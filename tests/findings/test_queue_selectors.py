@@ -147,6 +147,39 @@ def test_filters_by_kind_severity_status(small: SmallElection) -> None:
     assert _page(findings, QueueFilters(kind=Finding.Kind.MISSING_COPY, severity="error")) == []
 
 
+def test_severity_reads_the_kinds_that_can_have_it(small: SmallElection) -> None:
+    election, station = small.election, small.station_101
+    warn = {"severity": "warning", "station": station}
+    missing = make_finding(election, kind=Finding.Kind.MISSING_COPY, magnitude=0, **warn)
+    relation = make_finding(election, kind=Finding.Kind.RELATION_BROKEN_ON_COPY, magnitude=4,
+                            status=FindingStatus.CONFIRMED, **warn)  # fmt: skip
+    anomaly = make_finding(election, kind=Finding.Kind.STATISTICAL_ANOMALY, magnitude=2, **warn)
+    relation_error = make_finding(election, station=station, magnitude=3,
+                                  kind=Finding.Kind.RELATION_BROKEN_ON_COPY)  # fmt: skip
+    error = make_finding(election, station=station, magnitude=1)
+    resolved = make_finding(election, kind=Finding.Kind.MISSING_COPY, present=False, **warn)
+    findings = _all(small)
+    assert _page(findings, QueueFilters(severity="warning")) == [
+        relation.pk,
+        anomaly.pk,
+        missing.pk,
+    ]
+    assert _page(findings, QueueFilters(severity="error")) == [relation_error.pk, error.pk]
+    both = QueueFilters(severity="warning", kind=Finding.Kind.RELATION_BROKEN_ON_COPY)
+    assert _page(findings, both) == [relation.pk]
+    with_resolved = QueueFilters(severity="warning", status="open", include_resolved=True)
+    assert set(_page(findings, with_resolved)) == {anomaly.pk, missing.pk, resolved.pk}
+
+    # Given the election, a broken relation is read only if one of its template's relations
+    # has the severity asked for.
+    template = election.template
+    template.relations = [{"expression": "a == b", "severity": "error", "description": {}}]
+    warnings = QueueFilters(severity="warning")
+    assert _page(findings, warnings, election=election) == [anomaly.pk, missing.pk]
+    template.relations.append({"expression": "a <= b", "severity": "warning", "description": {}})
+    assert _page(findings, warnings, election=election) == [relation.pk, anomaly.pk, missing.pk]
+
+
 def test_resolved_findings_only_when_asked(small: SmallElection) -> None:
     present = make_finding(small.election, station=small.station_101, magnitude=1)
     resolved = make_finding(small.election, station=small.station_101, magnitude=2, present=False)

@@ -5,22 +5,24 @@ them by keyset (the last row's magnitude and id), never by offset, so the thousa
 what the first does. The indexes over present findings (``finding_queue``,
 ``finding_queue_by_kind``) lead with the status, so the database cannot walk one of them in
 magnitude order across statuses: a page over several statuses is one indexed walk per status,
-each reading at most a page, merged here.
+each reading at most a page (on PostgreSQL all in one UNION ALL query), merged here; then one
+query fetches the page's rows with their places.
 """
 
 from __future__ import annotations
 
-import heapq
 import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from pollwatch.accounts.roles import Role, roles_of
 from pollwatch.accreditation.models import Assignment, Membership
+from pollwatch.findings.computed import KIND_SEVERITY
 from pollwatch.findings.lifecycle import may_decide
-from pollwatch.findings.models import Finding, FindingDecision, FindingStatus
+from pollwatch.findings.models import Finding, FindingDecision, FindingKind, FindingStatus
 from pollwatch.registry.models import Commission, Election, PollingStation
 
 Viewer = User | AnonymousUser
@@ -155,48 +157,97 @@ def queue_page(
     filters: QueueFilters,
     after: Cursor | None = None,
     size: int = QUEUE_PAGE_SIZE,
+    *,
+    election: Election | None = None,
 ) -> QueuePage:
     """A page of ``findings`` matching ``filters``, largest difference first, after ``after``.
 
     Ties on the magnitude are broken by id, descending, so every finding appears on exactly
-    one page however many share a magnitude.
+    one page however many share a magnitude. Given ``findings``' election (with its template
+    loaded), a severity filter reads only the broken relations that can have it.
     """
-    rows = _filtered(findings, filters)
+    rows = findings
+    if filters.region is not None:
+        rows = rows.filter(in_region(filters.region))
     if after is not None:
         # `magnitude <= m` bounds the index walk; the OR only sorts out the ties at m.
         rows = rows.filter(
             Q(magnitude__lte=after.magnitude)
             & (Q(magnitude__lt=after.magnitude) | Q(pk__lt=after.finding_id))
         )
-    rows = rows.select_related("station__commission", "commission").order_by("-magnitude", "-pk")
-    present = rows.filter(present=True)
-    if filters.status:
-        walks = [present]
-    else:
-        walks = [present.filter(status=status) for status in FindingStatus.values]
-    if filters.include_resolved:
-        walks.append(rows.filter(present=False))
-    merged = heapq.merge(*(walk[: size + 1] for walk in walks), key=_queue_order)
-    page = [finding for finding, _ in zip(merged, range(size + 1), strict=False)]
+    heads = _merged_heads(_walks(rows, filters, election), size + 1)
+    by_id = Finding.objects.select_related("station__commission", "commission").in_bulk(
+        [finding_id for _, finding_id in heads]
+    )
+    page = [by_id[finding_id] for _, finding_id in heads]
     if len(page) > size:
         return QueuePage(page[:size], Cursor.of(page[size - 1]))
     return QueuePage(page, None)
 
 
-def _queue_order(finding: Finding) -> tuple[int, int]:
-    return (-finding.magnitude, -finding.pk)
+# A finding's severity follows from its kind (computed.KIND_SEVERITY), or for a broken
+# control relation from the relation's severity in the template. A severity filter therefore
+# skips the walks of the kinds that cannot have it, instead of reading them to the end.
+_FIXED_SEVERITY: dict[str, set[str]] = {
+    kind.slug: {severity} for kind, severity in KIND_SEVERITY.items()
+}
+_RELATION_KINDS = (FindingKind.RELATION_BROKEN_ON_COPY, FindingKind.RELATION_BROKEN_ON_OFFICIAL)
 
 
-def _filtered(findings: QuerySet[Finding], filters: QueueFilters) -> QuerySet[Finding]:
-    if filters.kind:
-        findings = findings.filter(kind=filters.kind)
+def _possible_severities(election: Election | None) -> dict[str, set[str]]:
+    """The severities each kind can have, where they are known."""
+    possible = {kind: set(severities) for kind, severities in _FIXED_SEVERITY.items()}
+    if election is not None:
+        relations = {relation["severity"] for relation in election.template.relations}
+        possible |= {kind: relations for kind in _RELATION_KINDS}
+    return possible
+
+
+def _walks(
+    rows: QuerySet[Finding], filters: QueueFilters, election: Election | None
+) -> list[QuerySet[Finding]]:
+    """Queries that each follow one queue index in magnitude order: per status (and per kind
+    when a severity is asked for), then the resolved findings, which no index covers."""
+    statuses = [filters.status] if filters.status else FindingStatus.values
+    kinds: list[str | None] = [filters.kind or None]
     if filters.severity:
-        findings = findings.filter(severity=filters.severity)
-    if filters.status:
-        findings = findings.filter(status=filters.status)
-    if filters.region is not None:
-        findings = findings.filter(in_region(filters.region))
-    return findings
+        rows = rows.filter(severity=filters.severity)
+        possible = _possible_severities(election)
+        kinds = [
+            kind
+            for kind in ([filters.kind] if filters.kind else FindingKind.values)
+            if filters.severity in possible.get(kind, {filters.severity})
+        ]
+    walks = []
+    for kind in kinds:
+        walk = rows if kind is None else rows.filter(kind=kind)
+        walks += [walk.filter(present=True, status=status) for status in statuses]
+    if filters.include_resolved and kinds:
+        resolved = rows.filter(present=False)
+        if filters.kind:
+            resolved = resolved.filter(kind=filters.kind)
+        if filters.status:
+            resolved = resolved.filter(status=filters.status)
+        walks.append(resolved)
+    return walks
+
+
+def _merged_heads(walks: list[QuerySet[Finding]], count: int) -> list[tuple[int, int]]:
+    """The first ``count`` (magnitude, id) of all walks together, largest first.
+
+    Where the database takes ordered, limited parts in a UNION ALL (PostgreSQL), one query
+    runs every walk; otherwise each walk is its own query, merged here.
+    """
+    heads = [
+        walk.order_by("-magnitude", "-pk").values_list("magnitude", "pk")[:count] for walk in walks
+    ]
+    if not heads:
+        return []
+    if len(heads) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        rows = list(heads[0].union(*heads[1:], all=True))
+    else:
+        rows = [row for head in heads for row in head]
+    return sorted(rows, key=lambda row: (-row[0], -row[1]))[:count]
 
 
 # One finding -------------------------------------------------------------------------------

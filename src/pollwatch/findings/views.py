@@ -95,7 +95,7 @@ def queue(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         after = form.cleaned_data["after"]
         visible = selectors.findings_visible_to(request.user, election)
-        page = selectors.queue_page(visible, form.filters(), after)
+        page = selectors.queue_page(visible, form.filters(), after, election=election)
         context |= {
             "rows": _rows(election, page.findings),
             "first_page_query": form.query() if after else None,
