@@ -140,16 +140,11 @@ def test_unreadable_inputs_are_refused(tmp_path: Path, results_file: Path) -> No
     bad_mapping = tmp_path / "bad.toml"
     bad_mapping.write_text("[figures\n", encoding="utf-8")
     assert "not valid TOML" in refused(results_file, "--mapping", bad_mapping)
-    assert "Give the per-station results file" in refused("--preset", "ru-2018")
+    assert "or the per-station results file" in refused("--preset", "ru-2018")
 
 
 def test_unknown_leader_lists_the_options(results_file: Path, mapping_file: Path) -> None:
     assert "no option 'C'" in refused(results_file, "--mapping", mapping_file, "--leader", "C")
-
-
-def test_an_election_in_the_database_is_refused_honestly() -> None:
-    message = refused("--election", "ru-2024")
-    assert "cannot import those yet" in message
 
 
 def test_the_command_line_exits_1_without_a_traceback(tmp_path: Path) -> None:

@@ -10,11 +10,17 @@ from typing import Any
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
+from pollwatch.analysis.election_figures import (
+    ElectionFiguresError,
+    observed_station_figures,
+    official_station_figures,
+)
 from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
 from pollwatch.core.forensics.source import StationFigures, read_station_figures
 from pollwatch.core.structure import load_mapping, load_preset, preset_names
 from pollwatch.core.structure.mapping import Mapping
 from pollwatch.core.tabular import InputError
+from pollwatch.registry.models import Election
 
 
 def add_mapping_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
@@ -41,6 +47,27 @@ def mapping_of(options: dict[str, Any]) -> Mapping:
         if options.get("mapping"):
             return load_mapping(options["mapping"])
     raise CommandError(_("Give the column mapping: --preset NAME or --mapping FILE.toml."))
+
+
+def figures_of(options: dict[str, Any], urban_column: str | None = None) -> StationFigures:
+    """The figures the options name: an election in the database (--election), or a file."""
+    if options.get("election"):
+        if options.get("file") is not None:
+            raise CommandError(_("Give either --election or a file, not both."))
+        election = Election.objects.filter(slug=options["election"]).first()
+        if election is None:
+            raise CommandError(
+                _("No election %(slug)s in the database.") % {"slug": options["election"]}
+            )
+        with reported_as_command_error(ElectionFiguresError):
+            if options.get("observed"):
+                return observed_station_figures(election)
+            return official_station_figures(election)
+    if options.get("observed"):
+        raise CommandError(_("--observed needs --election: a file holds no observers' copies."))
+    if options.get("file") is None:
+        raise CommandError(_("Give --election SLUG or the per-station results file (see --help)."))
+    return read_figures(options["file"], options, urban_column)
 
 
 def read_figures(

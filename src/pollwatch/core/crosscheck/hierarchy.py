@@ -80,6 +80,22 @@ class Hierarchy:
         """The commissions at ``depth`` (0: the top; 1: regions under a central commission)."""
         return np.flatnonzero(self.depth == depth)
 
+    def region_depth(self) -> int:
+        """The depth of regions: 1 under a single central commission, else 0 (the tops)."""
+        single_top = np.count_nonzero(self.commission_parent < 0) == 1
+        return 1 if single_top and self.depth.max(initial=0) > 0 else 0
+
+    def station_region(self) -> IndexArray:
+        """Each station's region: its commission's ancestor at ``region_depth()``."""
+        target = self.region_depth()
+        ancestor = self.station_commission.astype(np.intp)
+        for _ in range(int(self.depth.max(initial=0))):
+            deeper = self.depth[ancestor] > target
+            if not deeper.any():
+                break
+            ancestor = np.where(deeper, self.commission_parent[ancestor], ancestor)
+        return ancestor
+
     def stations_of(self, commission: int) -> IndexArray:
         """Every station under ``commission``, at any depth below it."""
         ancestor = self.station_commission.astype(np.intp)

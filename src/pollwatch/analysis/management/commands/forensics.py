@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from pollwatch.analysis.figure_files import report_figures, write_figures
 from pollwatch.analysis.forensics_output import ForensicsRun, report_json, report_text
-from pollwatch.analysis.source_args import add_mapping_arguments, read_figures
+from pollwatch.analysis.source_args import add_mapping_arguments, figures_of
 from pollwatch.core.forensics import ForensicsInputError, forensics_report
 from pollwatch.core.forensics.klimek import fit
 from pollwatch.core.tabular import InputError
@@ -19,12 +19,12 @@ from pollwatch.core.tabular import InputError
 
 class Command(BaseCommand):
     help = (
-        "Election forensics on a per-station results file.\n"
+        "Election forensics on an election in the database or on a per-station results file.\n"
         "Integer percentages, Shpilkin's estimate, digit tests, Klimek's fraud model and the "
         "fingerprint figures. "
-        "Give the file and its column mapping (--preset or --mapping with a [figures] table). "
-        "An election in the database (--election) cannot be analysed yet: official results are "
-        "not imported into the database so far, and the command says so rather than guess."
+        "Give --election SLUG (its current official results, or with --observed the observers' "
+        "consensus figures), or the file and its column mapping (--preset or --mapping with a "
+        "[figures] table)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,7 +38,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--election",
             metavar="SLUG",
-            help=_("an election in the database (not available yet: no official results)"),
+            help=_("an election in the database: its current official station results"),
+        )
+        parser.add_argument(
+            "--observed",
+            action="store_true",
+            help=_("with --election: the observers' consensus figures instead of the official"),
         )
         add_mapping_arguments(parser, required=False)
         parser.add_argument(
@@ -62,17 +67,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["election"]:
-            raise CommandError(
-                _(
-                    "Forensics on an election in the database needs its official per-station "
-                    "results, and pollwatch cannot import those yet. Run it on the published "
-                    "file instead: pollwatch forensics FILE --preset NAME (or --mapping FILE.toml)."
-                )
-            )
-        if options["file"] is None:
-            raise CommandError(_("Give the per-station results file (see --help)."))
-        figures = read_figures(options["file"], options)
+        figures = figures_of(options)
         try:
             leader = figures.leader_of(options["leader"])
             results = figures.results(leader)

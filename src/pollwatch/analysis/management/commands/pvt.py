@@ -11,8 +11,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from pollwatch.analysis import pvt_output
+from pollwatch.analysis.election_figures import observed_station_figures, registry_frame
 from pollwatch.analysis.pvt_sample import check_in_sample, read_sample, write_sample
-from pollwatch.analysis.source_args import add_mapping_arguments, read_figures
+from pollwatch.analysis.source_args import add_mapping_arguments, figures_of, read_figures
 from pollwatch.commands import reported_as_command_error
 from pollwatch.core.forensics.source import StationFigures
 from pollwatch.core.pvt import (
@@ -26,6 +27,7 @@ from pollwatch.core.pvt import (
     stratified_sample,
 )
 from pollwatch.core.tabular import InputError
+from pollwatch.registry.models import Election
 
 # The NDI handbook's Z for each confidence level (it rounds 2.576 to 2.58).
 HANDBOOK_Z = {"0.95": 1.96, "0.99": 2.58}
@@ -34,7 +36,8 @@ NATIONAL = "national"
 
 class Command(BaseCommand):
     help = (
-        "Parallel vote tabulation (quick count) on a per-station results file.\n"
+        "Parallel vote tabulation (quick count) on an election in the database or a results "
+        "file.\n"
         "After NDI's handbook: "
         "`size` the sample, `draw` a stratified random sample, `estimate` each option's share "
         "and turnout from the sample with 95 % and 99 % margins, beside the file's full count."
@@ -75,8 +78,7 @@ class Command(BaseCommand):
         size.add_argument("--json", action="store_true", help=_("print JSON"))
 
         draw = actions.add_parser("draw", help=_("draw a stratified random sample of stations"))
-        draw.add_argument("file", type=Path, metavar="FILE", help=_("per-station results"))
-        add_mapping_arguments(draw)
+        _add_source_arguments(draw)
         draw.add_argument("--size", type=int, required=True, help=_("stations to sample"))
         draw.add_argument("--seed", type=int, required=True, help=_("random seed (record it)"))
         draw.add_argument("--by-region", action="store_true", help=_("stratify by region"))
@@ -95,8 +97,7 @@ class Command(BaseCommand):
         )
 
         estimate = actions.add_parser("estimate", help=_("estimate the result from the sample"))
-        estimate.add_argument("file", type=Path, metavar="FILE", help=_("per-station results"))
-        add_mapping_arguments(estimate)
+        _add_source_arguments(estimate)
         estimate.add_argument(
             "--sample", type=Path, required=True, metavar="sample.csv", help=_("from pvt draw")
         )
@@ -139,7 +140,12 @@ class Command(BaseCommand):
             self.stdout.write(_("%(stations)s stations") % {"stations": f"{stations:,}"})
 
     def _draw(self, options: dict[str, Any]) -> None:
-        figures = read_figures(options["file"], options, urban_column=options["urban_column"])
+        if options["election"]:
+            if options["urban_column"]:
+                raise CommandError(_("--urban-column reads a file; the registry has no such mark"))
+            figures = _registry_frame(options)
+        else:
+            figures = figures_of(options, urban_column=options["urban_column"])
         frame = _frame(figures, options["by_region"])
         try:
             with reported_as_command_error(FrameError):
@@ -165,11 +171,22 @@ class Command(BaseCommand):
         )
 
     def _estimate(self, options: dict[str, Any]) -> None:
-        official = read_figures(options["file"], options)
+        official = figures_of(options)
         with reported_as_command_error(InputError, ValueError):
-            sample = read_sample(options["sample"], official)
-            reported = official.take(sample.indices)
-            stratum = sample.stratum
+            if options["election"]:
+                if options["reports"] is not None:
+                    raise CommandError(
+                        _("--reports reads a file; with --election the reports are the copies")
+                    )
+                frame = _registry_frame(options)
+                sample = read_sample(options["sample"], frame)
+                reported, stratum = _observed_in_sample(
+                    options, [frame.codes[i] for i in sample.indices.tolist()], sample.stratum
+                )
+            else:
+                sample = read_sample(options["sample"], official)
+                reported = official.take(sample.indices)
+                stratum = sample.stratum
             if options["reports"] is not None:
                 reports = read_figures(options["reports"], options)
                 check_in_sample(reports, set(reported.codes))
@@ -191,6 +208,41 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write("\n".join(pvt_output.report_text(report)))
+
+
+def _add_source_arguments(parser: CommandParser) -> None:
+    parser.add_argument("file", nargs="?", type=Path, metavar="FILE", help=_("per-station results"))
+    parser.add_argument(
+        "--election",
+        metavar="SLUG",
+        help=_(
+            "an election in the database instead of a file: the registry is the frame, the "
+            "observers' consensus figures the reports, its official results the comparison"
+        ),
+    )
+    add_mapping_arguments(parser, required=False)
+
+
+def _registry_frame(options: dict[str, Any]) -> StationFigures:
+    election = _election(options["election"])
+    return registry_frame(election)
+
+
+def _election(slug: str) -> Election:
+    election = Election.objects.filter(slug=slug).first()
+    if election is None:
+        raise CommandError(_("No election %(slug)s in the database.") % {"slug": slug})
+    return election
+
+
+def _observed_in_sample(
+    options: dict[str, Any], sample_codes: list[str], stratum: np.ndarray
+) -> tuple[StationFigures, np.ndarray]:
+    """The observers' consensus at the sample stations that have one, with their strata."""
+    observed = observed_station_figures(_election(options["election"]))
+    in_sample = set(sample_codes)
+    reporting = np.array([code in in_sample for code in observed.codes], dtype=bool)
+    return _reported(observed.take(np.flatnonzero(reporting)), sample_codes, stratum)
 
 
 def _frame(figures: StationFigures, by_region: bool) -> SamplingFrame:
