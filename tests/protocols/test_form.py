@@ -254,7 +254,7 @@ def test_photos_are_uploaded_with_the_copy(now_open: Referendum, media_root: Pat
     assert copy.photos.count() == 2
     page = client.get(response["Location"]).content.decode()
     for photo in copy.photos.all():
-        assert reverse("protocol_photo", args=[photo.sha256]) in page
+        assert reverse("api-v1:download_photo", args=[photo.sha256]) in page
 
 
 def test_a_file_that_is_not_an_image_is_refused_beside_the_photos(

@@ -24,5 +24,4 @@ urlpatterns = [
         views.copy_detail,
         name="protocol_copy",
     ),
-    path("photos/<str:sha256>", views.photo, name="protocol_photo"),
 ]

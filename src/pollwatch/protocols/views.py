@@ -4,6 +4,7 @@ station comparison (every source side by side).
 Views parse and authorise, then call the submission service (``submission.submit_copy``,
 ``photos.store_photo``) or read (``comparison.compare_station``). Who may see a copy raw is
 ``accreditation.sharing``'s decision alone; who may submit is ``accreditation.eligibility``'s.
+Photos are shown through the API's download (EXIF only for those who may see it).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -27,13 +27,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from pollwatch.accreditation.eligibility import submission_refusal
 from pollwatch.accreditation.models import Assignment, Observer
-from pollwatch.accreditation.sharing import can_see_exif, visible_copies
+from pollwatch.accreditation.sharing import visible_copies
 from pollwatch.core.protocol import ProtocolTemplateSpec
 from pollwatch.core.relation_feedback import RelationState, relation_feedback
 from pollwatch.protocols.comparison import compare_station
 from pollwatch.protocols.forms import ProtocolCopyForm, partial_figures
-from pollwatch.protocols.models import Photo, ProtocolCopy
-from pollwatch.protocols.photos import public_image_bytes, store_photo
+from pollwatch.protocols.models import ProtocolCopy
+from pollwatch.protocols.photos import store_photo
 from pollwatch.protocols.submission import SubmissionRefused, submit_copy, template_spec
 from pollwatch.registry import selectors
 from pollwatch.registry.models import PollingStation
@@ -350,28 +350,3 @@ def station_comparison(request: HttpRequest, slug: str, station_id: int) -> Http
         "may_submit": _assigned(observer, station),
     }
     return render(request, "protocols/comparison.html", context)
-
-
-# --- Photos ---------------------------------------------------------------------------------
-
-
-@require_GET
-def photo(request: HttpRequest, sha256: str) -> HttpResponse:
-    """A photo of a protocol to whoever may see a copy it belongs to; EXIF only to those
-    who may see it for one of those copies, everyone else gets the stripped image."""
-    found = get_object_or_404(Photo, sha256=sha256)
-    copies = ProtocolCopy.objects.filter(photos=found)
-    mine = Q(submitted_by_id=request.user.pk) if request.user.is_authenticated else Q(pk=None)
-    seen = list(visible_copies(request.user, copies) | copies.filter(mine))
-    if not seen:
-        message = _("There is no photo %(sha)s that you may see.") % {"sha": sha256}
-        return _refused(request, message, status=404)
-    if any(can_see_exif(request.user, copy) for copy in seen):
-        with found.file.open("rb") as original:
-            data = original.read()
-    else:
-        data = public_image_bytes(found)
-    response = HttpResponse(data, content_type=found.content_type)
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Disposition"] = f'inline; filename="{found.sha256}"'
-    return response
