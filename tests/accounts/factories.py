@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pollwatch.accounts.roles import Role, grant_role
+from pollwatch.accounts.roles import Role, grant_role, needs_second_factor
 
 PASSWORD = "correct horse battery staple"
 
@@ -33,14 +33,16 @@ def confirmed_totp_device(user: AbstractBaseUser) -> TOTPDevice:
 
 
 def login_verified(client: Client, user: AbstractBaseUser) -> None:
-    """Log `user` in as if they had typed their password and a TOTP code.
+    """Log `user` in as if they had typed their password (and, for staff, a TOTP code).
 
     Staff (see roles.needs_second_factor) get a confirmed TOTP device if they have none; the
-    session then records it as django-otp's verified device.
+    session then records it as django-otp's verified device. Others are just logged in.
     """
     from django_otp import DEVICE_ID_SESSION_KEY
 
     client.force_login(user)
+    if not needs_second_factor(user):
+        return
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         device = confirmed_totp_device(user)
