@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pollwatch.findings import selectors
 from pollwatch.findings.forms import QueueFilterForm, StatusChangeForm
 from pollwatch.findings.lifecycle import LifecycleError, change_finding_status, may_decide
-from pollwatch.findings.models import Finding, FindingKind
+from pollwatch.findings.models import Finding, FindingKind, FindingStatus, Severity
 from pollwatch.registry.models import Election
 
 Kind = FindingKind
@@ -48,15 +48,25 @@ class FindingRow:
     finding: Finding
     lines: list[str]
     sides: tuple[Promise, Promise] | None
+    # By plain lookups: get_FOO_display() rebuilds a dict of the choices on every call.
+    kind: str
+    severity: str
+    status: str
 
 
 def _rows(election: Election, findings: list[Finding]) -> list[FindingRow]:
     labels = _line_labels(election)
+    kinds = {value: str(label) for value, label in FindingKind.choices}
+    severities = {value: str(label) for value, label in Severity.choices}
+    statuses = {value: str(label) for value, label in FindingStatus.choices}
     return [
         FindingRow(
             finding=finding,
             lines=[labels.get(key, key) for key in finding.lines],
             sides=None if finding.kind in _NO_SIDES else _SIDES.get(finding.kind, _GENERIC_SIDES),
+            kind=kinds.get(finding.kind, finding.kind),
+            severity=severities.get(finding.severity, finding.severity),
+            status=statuses.get(finding.status, finding.status),
         )
         for finding in findings
     ]
