@@ -152,3 +152,39 @@ def test_the_comparison_marks_the_cells_that_differ(
     assert outline != "none"
     assert same.evaluate("cell => getComputedStyle(cell).outlineStyle") == "none"
     expect(official.locator(".differs-mark")).to_have_text("≠")
+
+
+# Every input that a person fills in, without a <label> or an aria-label naming it.
+_UNLABELLED_INPUTS = """() => [...document.querySelectorAll('input, select, textarea')]
+    .filter(el => el.type !== 'hidden')
+    .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+    .map(el => el.outerHTML)"""
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "kk"])
+def test_pages_have_one_h1_labelled_inputs_and_the_right_lang(
+    page: Page, live_server: Any, referendum: Referendum, language: str
+) -> None:
+    copy = submit(referendum).copy
+    publish_official(referendum.station, figures())
+    open_assignments_now()
+    sign_in(page, live_server, referendum.observer_user)
+    prefix = "" if language == "en" else f"/{language}"
+    base = f"/elections/test-referendum/stations/{referendum.station.pk}"
+    paths = [
+        "/observe/",
+        "/observe/?number=101",
+        f"{base}/protocol/",
+        f"{base}/protocol/?corrects={copy.id}",
+        f"{base}/comparison/",
+        f"/elections/test-referendum/protocol-copies/{copy.id}/",
+    ]
+    for path in paths:
+        page.goto(f"{live_server.url}{prefix}{path}")
+        assert page.locator("h1").count() == 1, path
+        assert page.evaluate(_UNLABELLED_INPUTS) == [], path
+        assert page.locator("html").get_attribute("lang") == language, path
+    # The form's labels come from the template in the page's language.
+    page.goto(f"{live_server.url}{prefix}{base}/protocol/")
+    label = {"en": "Yes", "ru": "Да", "kk": "Иә"}[language]
+    expect(page.locator('label[for="id_line_yes"]')).to_have_text(f"9. {label}")
