@@ -235,7 +235,7 @@ def test_the_comparison_reads_a_bounded_number_of_queries(
         submit(referendum, referendum.other_observer_user)
     client = signed_in(referendum.administrator)
     client.get(comparison_url(referendum))  # warm the session and template caches
-    with django_assert_max_num_queries(25):  # type: ignore[operator]
+    with django_assert_max_num_queries(13):  # type: ignore[operator]
         assert client.get(comparison_url(referendum)).status_code == 200
 
 
