@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from django.db import transaction
+from django.db import connection, transaction
 
 from pollwatch.core.crosscheck import FindingKind, crosscheck
 from pollwatch.core.protocol import ProtocolTemplateSpec
@@ -51,10 +51,12 @@ def recheck_election(election: Election, progress: Progress | None = None) -> Re
 def _recheck(election: Election, scope: Scope, progress: Progress | None) -> RecordingCounts:
     report = progress or (lambda stage: None)
     template = template_spec(election.template)
+    # A second connection reads in parallel only what this transaction cannot have changed.
+    parallel = scope.station_id is None and not connection.in_atomic_block
     with transaction.atomic():
         lock_scope(election, scope)
         report("read")
-        inputs = load_inputs(election, template, scope.station_id)
+        inputs = load_inputs(election, template, scope.station_id, parallel=parallel)
         report("check")
         result = crosscheck(
             template,
