@@ -3,6 +3,7 @@ use them, what is stored, retries, corrections, and every refusal shown beside i
 
 from __future__ import annotations
 
+import datetime
 import re
 import uuid
 from pathlib import Path
@@ -12,8 +13,12 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from pollwatch.protocols.models import Photo, ProtocolCopy
+from pollwatch.protocols.views import SEARCH_FROM
+from pollwatch.registry.models import PollingStation
+from tests.accreditation.conftest import assign
 from tests.protocols.conftest import Referendum, figures, submit
 from tests.protocols.page_fixtures import (
     fast_passwords,  # noqa: F401 - autouse
@@ -431,6 +436,27 @@ def test_the_station_list_searches_by_number(now_open: Referendum) -> None:
     assert form_url(now_open) not in html
     nothing = client.get(reverse("observer_stations") + "?number=999").content.decode()
     assert "None of your polling stations has the number “999”." in nothing
+
+
+def test_the_search_box_appears_only_for_observers_with_many_stations(
+    now_open: Referendum,
+) -> None:
+    client = signed_in(now_open.observer_user)
+    assert 'name="number"' not in client.get(reverse("observer_stations")).content.decode()
+    commission = now_open.station.commission
+    hour = datetime.timedelta(hours=1)
+    for n in range(SEARCH_FROM):
+        station = PollingStation.objects.create(
+            election=now_open.small.election,
+            commission=commission,
+            code=f"extra-{n}",
+            number=str(900 + n),
+            registered_voters=100,
+        )
+        assign(now_open.observer, station, timezone.now() - hour, timezone.now() + hour)
+    html = client.get(reverse("observer_stations")).content.decode()
+    assert 'name="number"' in html
+    assert html.count('class="card__title"') == SEARCH_FROM + 2
 
 
 def test_an_unassigned_observer_is_told_so(now_open: Referendum) -> None:
