@@ -71,6 +71,8 @@ CONTRACT_HEADERS = {
     ],
     "official_stations.csv": ["code", *shipped(TEMPLATE_KEY).line_keys],
     "official_totals.csv": ["code", *shipped(TEMPLATE_KEY).line_keys],
+    "official_stations_revised.csv": ["code", *shipped(TEMPLATE_KEY).line_keys],
+    "official_totals_revised.csv": ["code", *shipped(TEMPLATE_KEY).line_keys],
 }
 ALL_FILES = sorted([*CONTRACT_HEADERS, "election.toml", "ground_truth.json"])
 
@@ -372,6 +374,7 @@ def test_xlsx_holds_the_same_tables(tmp_path: Path) -> None:
         "ground_truth.json",
         "observers.xlsx",
         "official.xlsx",
+        "official_revised.xlsx",
         "results.xlsx",
         "structure.xlsx",
     ]

@@ -18,6 +18,7 @@ import pytest
 from pollwatch.core.crosscheck import FindingKind, crosscheck
 from pollwatch.core.synth import (
     LINE_KEYS,
+    SILENT_CHANGE,
     FindingRecord,
     SyntheticElection,
     SynthParameterError,
@@ -33,6 +34,11 @@ from pollwatch.core.synth.faults import STUFFED_LINES
 from tests.core.shipped_templates import shipped
 
 TEMPLATE = shipped("kz-referendum")
+
+
+def _expected(election: SyntheticElection) -> list[FindingRecord]:
+    """What the cross-check must find: all but silent changes (the official import's)."""
+    return [r for r in expected_findings(election, TEMPLATE) if r.kind != SILENT_CHANGE]
 
 
 def _computed(election: SyntheticElection) -> list[FindingRecord]:
@@ -56,7 +62,7 @@ def election() -> SyntheticElection:
 def test_crosscheck_finds_exactly_the_ground_truth_at_10000_stations(
     election: SyntheticElection,
 ) -> None:
-    expected = expected_findings(election, TEMPLATE)
+    expected = _expected(election)
     assert _computed(election) == expected
     # Every kind the cross-check knows is among them, each many times over.
     kinds = Counter(record.kind for record in expected)
@@ -90,13 +96,14 @@ def test_crosscheck_finds_exactly_the_ground_truth_at_10000_stations(
             missing_official=0,
             faulty_totals=0,
             unreported=0,
+            silent_changes=0,
         ),
     ],
     ids=lambda p: f"{p.stations}-seed{p.seed}",
 )
 def test_ground_truth_holds_at_other_sizes_and_fault_rates(params: SynthParams) -> None:
     election = generate(params)
-    assert _computed(election) == expected_findings(election, TEMPLATE)
+    assert _computed(election) == _expected(election)
 
 
 def test_an_election_without_faults_has_no_findings() -> None:
@@ -110,9 +117,11 @@ def test_an_election_without_faults_has_no_findings() -> None:
             missing_official=0,
             faulty_totals=0,
             unreported=0,
+            silent_changes=0,
         )
     )
     assert _computed(election) == []
+    assert expected_findings(election, TEMPLATE) == []
     assert (
         election.publication.copy_figures
         == election.protocols.figures[election.observation.copy_station]
@@ -130,7 +139,7 @@ def test_the_truth_is_derived_not_copied_from_the_crosscheck(
         computed = _computed(election)
     finally:
         election.publication.copy_figures[copy, line] = faults.slip_written[0]
-    expected = expected_findings(election, TEMPLATE)
+    expected = _expected(election)
     copy_id = str(election.observation.copy_id[copy])
     missing = [r for r in expected if r not in set(computed)]
     assert missing and all(r.copy == copy_id or r.copy is None for r in missing)
@@ -341,3 +350,38 @@ def _record(finding: dict[str, object]) -> dict[str, object]:
     record["lines"] = tuple(finding["lines"])  # type: ignore[arg-type]
     assert finding["delta"] == finding["left"] - finding["right"]  # type: ignore[operator]
     return record
+
+
+def test_a_silent_change_moves_votes_in_a_later_publication(tmp_path: Path) -> None:
+    election = generate(SynthParams.build(stations=3_000, seed=13, silent_changes=0.01))
+    write_files(election, tmp_path)
+    faults, publication, structure = election.faults, election.publication, election.structure
+    revised = faults.revised_station
+    assert revised.size == round(0.01 * np.unique(election.observation.copy_station).size)
+    moved = publication.station_figures[revised] - publication.station_before
+    yes, no = LINE_KEYS.index("yes"), LINE_KEYS.index("no")
+    assert (moved[:, yes] == faults.revised_votes).all()
+    assert (moved[:, no] == -faults.revised_votes).all()
+    assert (np.delete(moved, [yes, no], axis=1) == 0).all()
+    assert (publication.station_before == election.protocols.figures[revised]).all()
+
+    def table(name: str) -> dict[str, list[int]]:
+        with (tmp_path / name).open(encoding="utf-8", newline="") as file:
+            return {row["code"]: [int(row[k]) for k in LINE_KEYS] for row in csv.DictReader(file)}
+
+    first, later = table("official_stations.csv"), table("official_stations_revised.csv")
+    codes = structure.station_codes[revised].tolist()
+    assert sorted(later, key=int) == codes
+    for i, code in enumerate(codes):
+        assert first[code] == publication.station_before[i].tolist()
+        assert later[code] == publication.station_figures[revised[i]].tolist()
+    # The totals above were recomputed in the later publication, and still add up.
+    totals, later_totals = table("official_totals.csv"), table("official_totals_revised.csv")
+    territorials = [structure.territorial_codes[t] for t in publication.revised_territorial]
+    regions = [structure.region_codes[r] for r in publication.revised_region]
+    assert sorted(later_totals) == sorted(territorials + regions)
+    sums = np.zeros_like(publication.territorial_totals)
+    np.add.at(sums, structure.station_territorial, publication.station_figures)
+    for t in publication.revised_territorial.tolist():
+        assert later_totals[structure.territorial_codes[t]] == sums[t].tolist()
+        assert totals[structure.territorial_codes[t]] != sums[t].tolist()

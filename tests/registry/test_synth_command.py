@@ -29,7 +29,9 @@ def test_writes_csv_files_and_summarises(tmp_path: Path) -> None:
         "ground_truth.json",
         "observers.csv",
         "official_stations.csv",
+        "official_stations_revised.csv",
         "official_totals.csv",
+        "official_totals_revised.csv",
         "organisations.csv",
         "results.csv",
         "stations.csv",
@@ -50,6 +52,7 @@ def test_xlsx_format(tmp_path: Path) -> None:
         "ground_truth.json",
         "observers.xlsx",
         "official.xlsx",
+        "official_revised.xlsx",
         "results.xlsx",
         "structure.xlsx",
     ]

@@ -26,6 +26,7 @@ from pollwatch.core.synth.params import (
 )
 from pollwatch.core.synth.protocol import LINE_KEYS, TEMPLATE_KEY, synth_template
 from pollwatch.core.synth.truth import (
+    SILENT_CHANGE,
     CrosscheckInputs,
     FindingRecord,
     crosscheck_inputs,
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_STATIONS",
     "FORMATS",
     "LINE_KEYS",
+    "SILENT_CHANGE",
     "TEMPLATE_KEY",
     "XLSX_MAX_ROWS",
     "CrosscheckInputs",

@@ -11,6 +11,8 @@
   Yes; its region adds up the territorial totals as published.
 - **Missing official result**: a station with copies whose result is not published (its
   territorial still counts it in its total).
+- **Silent change**: a later publication moves votes from No to Yes at a few stations, with
+  the totals above them recomputed, and says nothing; the copies keep the signed figures.
 
 Faults are injected only where observers' copies are (so each is detectable) and each station
 gets at most one; missing results avoid the faulty territorials, whose totals must be
@@ -59,17 +61,28 @@ class Faults:
     faulty_territorial: NDArray[np.intp]
     moved_votes: NDArray[np.int64]
     missing_station: NDArray[np.intp]
+    revised_station: NDArray[np.intp]  # silently changed in the later publication
+    revised_votes: NDArray[np.int64]  # moved from No to Yes
 
 
 @dataclass(frozen=True)
 class Publication:
-    """The official figures and the observers' copies after the faults."""
+    """The official figures in force (after the later publication) and the observers' copies.
+
+    The first publication is the figures in force with the revised rows as they were before
+    (``*_before``); the later one publishes only the revised rows, as they are now.
+    """
 
     station_figures: NDArray[np.int64]  # S × lines: what the commission holds
     published: NDArray[np.bool_]  # S: whether the station's result is published
     territorial_totals: NDArray[np.int64]  # T × lines
     region_totals: NDArray[np.int64]  # R × lines
     copy_figures: NDArray[np.int64]  # C × lines: as the observers wrote them
+    revised_territorial: NDArray[np.intp]
+    revised_region: NDArray[np.intp]
+    station_before: NDArray[np.int64]  # rows of Faults.revised_station, first published
+    territorial_before: NDArray[np.int64]  # rows of revised_territorial
+    region_before: NDArray[np.int64]
 
     @property
     def published_stations(self) -> NDArray[np.intp]:
@@ -139,6 +152,28 @@ def inject_faults(
     region_totals = np.zeros((len(structure.region_codes), len(LINE_KEYS)), np.int64)
     np.add.at(region_totals, structure.territorial_region, territorial_totals)
 
+    # The later publication: votes moved at honest stations outside the faulty territorials.
+    calm = pool[~np.isin(pool, slips)]
+    calm = calm[~np.isin(structure.station_territorial[calm], faulty)]
+    calm = calm[official[calm, _LINE["no"]] >= 1]
+    revised = _take(calm, at_least_one(params.silent_changes, covered.size))
+    station_before = official[revised].copy()
+    no_votes = official[revised, _LINE["no"]]
+    share = rng.uniform(*MOVED_SHARE, revised.size)
+    revised_votes = np.minimum(np.maximum(np.floor(no_votes * share), 1), no_votes).astype(np.int64)
+    official[revised, _LINE["yes"]] += revised_votes
+    official[revised, _LINE["no"]] -= revised_votes
+    revised_territorial = np.unique(structure.station_territorial[revised]).astype(np.intp)
+    revised_region = np.unique(structure.territorial_region[revised_territorial]).astype(np.intp)
+    territorial_before = territorial_totals[revised_territorial].copy()
+    region_before = region_totals[revised_region].copy()
+    moved_there = np.zeros_like(territorial_totals)
+    np.add.at(
+        moved_there, structure.station_territorial[revised], official[revised] - station_before
+    )
+    territorial_totals += moved_there
+    np.add.at(region_totals, structure.territorial_region, moved_there)
+
     published = np.ones(stations, dtype=np.bool_)
     published[missing] = False
     order = np.argsort(slip_copy)
@@ -156,6 +191,8 @@ def inject_faults(
         faulty_territorial=faulty,
         moved_votes=moved,
         missing_station=missing,
+        revised_station=revised,
+        revised_votes=revised_votes,
     )
     publication = Publication(
         station_figures=official,
@@ -163,6 +200,11 @@ def inject_faults(
         territorial_totals=territorial_totals,
         region_totals=region_totals,
         copy_figures=copy_figures,
+        revised_territorial=revised_territorial,
+        revised_region=revised_region,
+        station_before=station_before,
+        territorial_before=territorial_before,
+        region_before=region_before,
     )
     return faults, publication
 

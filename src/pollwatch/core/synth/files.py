@@ -10,8 +10,9 @@
 - election.toml    the election's settings and the generator's parameters
 
 or, as XLSX, structure.xlsx (sheets `commissions`, `stations`), results.xlsx (`results`),
-observers.xlsx (`organisations`, `observers`, `assignments`), copies.xlsx (`copies`) and
-official.xlsx (`official_stations`, `official_totals`), beside the same JSON and TOML.
+observers.xlsx (`organisations`, `observers`, `assignments`), copies.xlsx (`copies`),
+official.xlsx (`official_stations`, `official_totals`) and official_revised.xlsx (the same
+sheets with `_revised`), beside the same JSON and TOML.
 CSV files are byte-for-byte the same for the same parameters; XLSX files carry a timestamp.
 Every file is written beside its destination and renamed into place once all are complete,
 so an interrupted run never leaves a half-written set.
@@ -60,6 +61,7 @@ WORKBOOKS = {
     "observers.xlsx": ("organisations", "observers", "assignments"),
     "copies.xlsx": ("copies",),
     "official.xlsx": ("official_stations", "official_totals"),
+    "official_revised.xlsx": ("official_stations_revised", "official_totals_revised"),
 }
 # A worksheet holds 1,048,576 rows, the header included.
 XLSX_MAX_ROWS = 1_048_575

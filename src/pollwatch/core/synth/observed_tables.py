@@ -9,6 +9,8 @@
 - official_stations.csv  `code` (a station's) and the line keys: the published station results
 - official_totals.csv    `code` (a commission's) and the line keys: every region's and
                          territorial's total (official.mapping's native format for both)
+- official_stations_revised.csv, official_totals_revised.csv: a later publication of the
+  few stations (and the totals above them) whose figures were changed without notice
 """
 
 from __future__ import annotations
@@ -117,19 +119,51 @@ def observed_tables(election: SyntheticElection) -> tuple[Table, ...]:
             )
 
     published = publication.published_stations
+    revised = election.faults.revised_station
+    first_row = np.searchsorted(published, revised)
 
     def official_station_rows() -> Iterator[Sequence[Sequence[Cell]]]:
         for part in slices(published.size):
             stations = published[part]
-            columns = publication.station_figures[stations].T.tolist()
-            yield list(zip(station_codes[stations].tolist(), *columns, strict=True))
+            figures = publication.station_figures[stations]
+            # The first publication: revised stations as they were first published.
+            inside = (first_row >= part.start) & (first_row < part.stop)
+            figures[first_row[inside] - part.start] = publication.station_before[inside]
+            yield list(zip(station_codes[stations].tolist(), *figures.T.tolist(), strict=True))
 
     def official_total_rows() -> Iterator[Sequence[Sequence[Cell]]]:
-        for codes, totals in (
-            (structure.region_codes, publication.region_totals),
-            (structure.territorial_codes, publication.territorial_totals),
+        for codes, totals, revised_rows, before in (
+            (
+                structure.region_codes,
+                publication.region_totals,
+                publication.revised_region,
+                publication.region_before,
+            ),
+            (
+                structure.territorial_codes,
+                publication.territorial_totals,
+                publication.revised_territorial,
+                publication.territorial_before,
+            ),
         ):
-            yield list(zip(codes, *totals.T.tolist(), strict=True))
+            first = totals.copy()
+            first[revised_rows] = before
+            yield list(zip(codes, *first.T.tolist(), strict=True))
+
+    def revised_station_rows() -> Iterator[Sequence[Sequence[Cell]]]:
+        figures = publication.station_figures[revised].T.tolist()
+        yield list(zip(station_codes[revised].tolist(), *figures, strict=True))
+
+    def revised_total_rows() -> Iterator[Sequence[Sequence[Cell]]]:
+        for codes, totals, rows in (
+            (structure.region_codes, publication.region_totals, publication.revised_region),
+            (
+                structure.territorial_codes,
+                publication.territorial_totals,
+                publication.revised_territorial,
+            ),
+        ):
+            yield [(codes[row], *totals[row].tolist()) for row in rows.tolist()]
 
     return (
         Table(
@@ -152,6 +186,18 @@ def observed_tables(election: SyntheticElection) -> tuple[Table, ...]:
             OFFICIAL_TOTALS_HEADER,
             len(structure.region_codes) + len(structure.territorial_codes),
             official_total_rows,
+        ),
+        Table(
+            "official_stations_revised",
+            OFFICIAL_STATIONS_HEADER,
+            revised.size,
+            revised_station_rows,
+        ),
+        Table(
+            "official_totals_revised",
+            OFFICIAL_TOTALS_HEADER,
+            publication.revised_region.size + publication.revised_territorial.size,
+            revised_total_rows,
         ),
     )
 

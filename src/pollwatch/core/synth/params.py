@@ -30,6 +30,7 @@ DEFAULT_ARITHMETIC_ERRORS = 0.002
 DEFAULT_MISSING_OFFICIAL = 0.003
 DEFAULT_FAULTY_TOTALS = 1
 DEFAULT_UNREPORTED = 0.02
+DEFAULT_SILENT_CHANGES = 0.001
 MAX_ORGANISATIONS = 100
 
 # Bump when the generator changes what a given seed produces.
@@ -62,9 +63,9 @@ class SynthParams:
     """The election's size and seed, then its observers and the faults injected into it.
 
     Shares of faults are of the stations with copies (``stuffed``, ``arithmetic_errors``,
-    ``missing_official``), of the copies (``slips``) or of the stations without copies
-    (``unreported``); a positive share injects at least one wherever there is room, so even a
-    small demo shows every kind of finding.
+    ``missing_official``, ``silent_changes``), of the copies (``slips``) or of the stations
+    without copies (``unreported``); a positive share injects at least one wherever there is
+    room, so even a small demo shows every kind of finding.
     """
 
     stations: int
@@ -79,6 +80,7 @@ class SynthParams:
     missing_official: float = DEFAULT_MISSING_OFFICIAL  # no official result published
     faulty_totals: int = DEFAULT_FAULTY_TOTALS  # territorial totals not the sum of stations
     unreported: float = DEFAULT_UNREPORTED  # an observer assigned, no copy submitted
+    silent_changes: float = DEFAULT_SILENT_CHANGES  # changed later without notice
 
     @classmethod
     def build(
@@ -132,6 +134,7 @@ class SynthParams:
             "arithmetic_errors",
             "missing_official",
             "unreported",
+            "silent_changes",
         ):
             share = getattr(self, name)
             if not 0.0 <= share <= 1.0:

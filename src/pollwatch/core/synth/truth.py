@@ -18,6 +18,10 @@ test comparing the two checks the cross-check:
 - a **missing official result** at a station with n copies: a missing-official-result finding.
 - an observer assigned to a station who handed in nothing, with no other copy there: a
   missing copy.
+- a **silent change** (a later publication moved votes from No to Yes): a silent-change
+  finding on Yes and on No at the station and at every total above it that changed (value
+  before on the right, after on the left); every copy and the consensus differ from the
+  figures now in force on both lines.
 
 Nothing else: the honest figures satisfy every relation and every sum.
 """
@@ -43,6 +47,9 @@ from pollwatch.core.synth.election import SyntheticElection
 from pollwatch.core.synth.faults import STUFFED_LINES
 from pollwatch.core.synth.params import GENERATOR_VERSION
 from pollwatch.core.synth.protocol import LINE_KEYS
+
+# Found by the official import (a later publication changed figures), not by the cross-check.
+SILENT_CHANGE = "silent-change"
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ def expected_findings(
         *_faulty_totals(election),
         *_missing_official(election),
         *_missing_copies(election),
+        *_silent_changes(election),
     ]
     return sorted(records, key=_sort_key)
 
@@ -243,6 +251,17 @@ def ground_truth(election: SyntheticElection, template: ProtocolTemplateSpec) ->
                 )
             ],
             "missing_official_results": codes[faults.missing_station].tolist(),
+            "silent_changes": [
+                {
+                    "station": str(codes[station]),
+                    "moved_votes": moved,
+                    "from_line": "no",
+                    "to_line": "yes",
+                }
+                for station, moved in zip(
+                    faults.revised_station.tolist(), faults.revised_votes.tolist(), strict=True
+                )
+            ],
             "copies_not_handed_in": [
                 {
                     "station": str(codes[observation.observer_station[observer]]),
@@ -518,6 +537,52 @@ def _missing_official(election: SyntheticElection) -> list[FindingRecord]:
         FindingRecord("missing-official-result", code, None, None, (), "", 0, 0, n, n)
         for code, n in zip(codes, counts, strict=True)
     ]
+
+
+def _silent_changes(election: SyntheticElection) -> list[FindingRecord]:
+    faults, publication, structure = election.faults, election.publication, election.structure
+    revised = faults.revised_station
+    lines = [LINE_KEYS.index("yes"), LINE_KEYS.index("no")]
+    records = _differences(election, revised, [lines] * revised.size)
+    for codes, rows, after, before, place in (
+        (
+            structure.station_codes[revised].tolist(),
+            revised,
+            publication.station_figures,
+            publication.station_before,
+            "station",
+        ),
+        (
+            list(structure.territorial_codes),
+            publication.revised_territorial,
+            publication.territorial_totals,
+            publication.territorial_before,
+            "commission",
+        ),
+        (
+            list(structure.region_codes),
+            publication.revised_region,
+            publication.region_totals,
+            publication.region_before,
+            "commission",
+        ),
+    ):
+        for i, row in enumerate(rows.tolist()):
+            code = codes[i] if place == "station" else codes[row]
+            for line in np.flatnonzero(after[row] != before[i]).tolist():
+                records.append(
+                    FindingRecord(
+                        SILENT_CHANGE,
+                        code if place == "station" else None,
+                        code if place == "commission" else None,
+                        None,
+                        (LINE_KEYS[line],),
+                        "",
+                        int(after[row, line]),
+                        int(before[i, line]),
+                    )
+                )
+    return records
 
 
 def _missing_copies(election: SyntheticElection) -> list[FindingRecord]:
