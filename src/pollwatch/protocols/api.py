@@ -8,11 +8,12 @@ POST, second factor). Parsing and authorisation only: ``submission.submit_copy``
 # No `from __future__ import annotations` here: ninja resolves the File[...] annotation of the
 # upload operation when it is registered, and string annotations break that.
 import uuid
+from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Router, UploadedFile
+from ninja import File, Router, Status, UploadedFile
 
 from pollwatch.accounts.api_auth import api_auth
 from pollwatch.accounts.roles import is_observer
@@ -36,8 +37,8 @@ _STATUS = {RefusalKind.INVALID: 422, RefusalKind.FORBIDDEN: 403, RefusalKind.CON
 REFUSALS = {403: RefusalOut, 404: RefusalOut, 409: RefusalOut, 422: RefusalOut}
 
 
-def _refusal(refused: SubmissionRefused) -> tuple[int, RefusalOut]:
-    return _STATUS[refused.kind], _refusal_out(refused.message, refused.problems)
+def _refusal(refused: SubmissionRefused) -> Status[Any]:
+    return Status(_STATUS[refused.kind], _refusal_out(refused.message, refused.problems))
 
 
 def _refusal_out(message: str, problems: tuple[Problem, ...] = ()) -> RefusalOut:
@@ -45,8 +46,8 @@ def _refusal_out(message: str, problems: tuple[Problem, ...] = ()) -> RefusalOut
     return RefusalOut(detail=message, problems=[ProblemOut.build(problem) for problem in listed])
 
 
-def _invalid(field: str, message: str) -> tuple[int, RefusalOut]:
-    return 422, _refusal_out(message, (Problem(field, message),))
+def _invalid(field: str, message: str) -> Status[Any]:
+    return Status(422, _refusal_out(message, (Problem(field, message),)))
 
 
 @router.post(
@@ -54,7 +55,7 @@ def _invalid(field: str, message: str) -> tuple[int, RefusalOut]:
     response={200: SubmissionOut, 201: SubmissionOut, **REFUSALS},
     summary="Submit a protocol copy",
 )
-def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> tuple[int, object]:
+def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
     """Store an observer's copy of a station's count protocol and recheck the station.
 
     201: stored. 200: a retry of a copy already stored (same id, same body) — the stored copy.
@@ -87,7 +88,8 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> tuple[int, objec
     except SubmissionRefused as refused:
         return _refusal(refused)
     photos = sorted(set(body.photos))
-    return (201 if submission.created else 200), SubmissionOut.from_submission(submission, photos)
+    out = SubmissionOut.from_submission(submission, photos)
+    return Status(201 if submission.created else 200, out)
 
 
 def _visible(request: HttpRequest) -> QuerySet[ProtocolCopy]:
@@ -100,15 +102,16 @@ def _visible(request: HttpRequest) -> QuerySet[ProtocolCopy]:
     response={200: CopyOut, 404: RefusalOut},
     summary="Get a protocol copy",
 )
-def get_protocol_copy(request: HttpRequest, copy_id: uuid.UUID) -> tuple[int, object]:
+def get_protocol_copy(request: HttpRequest, copy_id: uuid.UUID) -> Status[Any]:
     """One copy, to those its organisation shares it with (404 to everyone else, so that the
     id of another organisation's copy reveals nothing)."""
     copy = _visible(request).prefetch_related("photos").filter(pk=copy_id).first()
     if copy is None:
-        return 404, _refusal_out(
-            _("There is no protocol copy %(id)s that you may see.") % {"id": copy_id}
+        return Status(
+            404,
+            _refusal_out(_("There is no protocol copy %(id)s that you may see.") % {"id": copy_id}),
         )
-    return 200, CopyOut.build(copy)
+    return Status(200, CopyOut.build(copy))
 
 
 @router.post(
@@ -116,16 +119,16 @@ def get_protocol_copy(request: HttpRequest, copy_id: uuid.UUID) -> tuple[int, ob
     response={201: PhotoOut, 403: RefusalOut, 422: RefusalOut},
     summary="Upload a photo of a protocol copy",
 )
-def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, object]:
+def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> Status[Any]:
     """A JPEG, PNG or WebP of at most 15 MB, judged from its content; the same bytes give the
     same photo. Name it in a copy's `photos` by the returned `sha256`. Observers only."""
     if not is_observer(request.user):
-        return 403, _refusal_out(_("Only observers upload photos of protocols."))
+        return Status(403, _refusal_out(_("Only observers upload photos of protocols.")))
     try:
         photo = store_photo(user=request.user, data=file)
     except SubmissionRefused as refused:
         return _refusal(refused)
-    return 201, photo
+    return Status(201, photo)
 
 
 _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -149,13 +152,14 @@ _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
         }
     },
 )
-def download_photo(request: HttpRequest, sha256: str) -> HttpResponse | tuple[int, object]:
+def download_photo(request: HttpRequest, sha256: str) -> HttpResponse | Status[Any]:
     """A photo belonging to a copy the user may see, or one they uploaded themselves."""
     photo = Photo.objects.filter(sha256=sha256).first()
     copies = list(_visible(request).filter(photos=photo)) if photo is not None else []
     own_upload = photo is not None and photo.uploaded_by_id == request.user.pk
     if photo is None or not (copies or own_upload):
-        return 404, _refusal_out(_("There is no photo %(sha)s that you may see.") % {"sha": sha256})
+        message = _("There is no photo %(sha)s that you may see.") % {"sha": sha256}
+        return Status(404, _refusal_out(message))
     if any(can_see_exif(request.user, copy) for copy in copies):
         with photo.file.open("rb") as original:
             data = original.read()
