@@ -13,7 +13,7 @@ PASSWORD = "correct horse battery staple"
 
 
 def make_user(
-    username: str, role: Role | None = None, *, password: str = PASSWORD
+    username: str, role: Role | None = None, *, password: str | None = PASSWORD
 ) -> AbstractBaseUser:
     user = get_user_model().objects.create_user(username=username, password=password)
     if role is Role.ADMINISTRATOR:
