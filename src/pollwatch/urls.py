@@ -21,5 +21,6 @@ urlpatterns += i18n_patterns(
     path("", include("pollwatch.protocols.urls")),
     path("", include("pollwatch.ledger.page_urls")),
     path("", include("pollwatch.official.urls")),
+    path("", include("pollwatch.accreditation.urls")),
     prefix_default_language=False,
 )
