@@ -53,6 +53,8 @@ OBSERVERS = expect(403, anonymous=LOGIN, observer=200)
 ALL_REDIRECT = expect(302)
 ANALYSTS = expect(403, anonymous=LOGIN, analyst=200, administrator=200)
 ADMIN_STAFF_ONLY = expect(LOGIN, data_clerk=200, administrator=200)
+MANAGERS = expect(403, anonymous=LOGIN, coordinator=200, administrator=200)  # of observers
+COVERAGE = expect(403, anonymous=LOGIN, coordinator=200, analyst=200, administrator=200)
 
 # URL name (namespace:name) -> {method: outcome by role}. Globs ("admin:*") cover families.
 URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
@@ -90,6 +92,23 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "log_receipt": PUBLIC_UNPUBLISHED,
     "log_consistency": PUBLIC_UNPUBLISHED,
     # The admin: only staff get in (the others are sent to log in); inside, model permissions.
+    "observer_list": {"GET": MANAGERS},
+    "observer_detail": {"GET": MANAGERS},
+    "accreditation_request": {
+        "POST": expect(403, anonymous=LOGIN, coordinator=404, administrator=404)
+    },
+    "assignment_add": {"POST": expect(403, anonymous=LOGIN, coordinator=400, administrator=400)},
+    # The sample assignment is another organisation's: its coordinator only may remove it.
+    "assignment_remove": {"POST": expect(403, anonymous=LOGIN, administrator=302)},
+    "observer_import": {
+        "GET": MANAGERS,
+        "POST": expect(403, anonymous=LOGIN, coordinator=400, administrator=400),
+    },
+    "accreditation_queue": {"GET": expect(403, anonymous=LOGIN, administrator=200)},
+    "accreditation_accredit": {"POST": expect(403, anonymous=LOGIN, administrator=302)},
+    "accreditation_revoke": {"POST": expect(403, anonymous=LOGIN, administrator=302)},
+    "coverage": {"GET": COVERAGE},
+    "coverage_missing_csv": {"GET": COVERAGE},
     "admin:*": {"GET": ADMIN_STAFF_ONLY},
     "admin:logout": {"GET": expect(302)},  # a GET does not log out; it is sent on
 }
@@ -232,6 +251,9 @@ def world(referendum: Referendum) -> World:
         "app_label": "registry",
         "url": "nowhere/",
         "content_type_id": "1",
+        "observer_id": str(referendum.observer.pk),
+        "assignment_id": str(referendum.other_observer.assignments.get().pk),
+        "accreditation_id": str(referendum.observer.accreditations.get().pk),
     }
     users: dict[str, User | None] = {
         "anonymous": None,
