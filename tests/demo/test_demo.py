@@ -146,3 +146,41 @@ def test_staff_accounts_get_a_second_factor_whose_key_is_on_file(
 
 def credentials_file(data_dir: Path) -> Path:
     return data_dir / "demo-credentials.json"
+
+
+@pytest.mark.django_db
+def test_demo_shows_every_kind_of_finding_and_gives_the_observer_a_station(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from pollwatch.accreditation.eligibility import submission_refusal
+    from pollwatch.accreditation.models import Membership, Observer
+    from pollwatch.core.crosscheck import FindingKind
+    from pollwatch.core.synth import SILENT_CHANGE
+    from pollwatch.findings.models import Finding
+
+    call_command("demo", "--no-serve", "--stations", "400")
+    election = Election.objects.get()
+    kinds = set(Finding.objects.filter(election=election).values_list("kind", flat=True))
+    assert kinds == {kind.slug for kind in FindingKind} | {SILENT_CHANGE}
+    assert election.copies.count() > 400
+    out = capsys.readouterr().out
+    assert "Findings: consensus-differs-from-official" in out
+
+    users = get_user_model().objects
+    observer = Observer.objects.get(user__username="observer")
+    assignment = observer.assignments.order_by("-ends_at").first()
+    assert assignment is not None
+    station = assignment.station
+    assert Finding.objects.filter(kind="missing-copy", station=station, present=True).exists()
+    assert submission_refusal(users.get(username="observer"), station, timezone.now()) is None
+    assert Membership.objects.get(user__username="coordinator").organisation == (
+        observer.organisation
+    )
+    assert f"assigned to polling station {station.number}" in out
+
+    call_command("demo", "--no-serve", "--stations", "400")  # a second run changes nothing
+    assert Observer.objects.filter(user__isnull=False).count() == 1
+    assert observer.assignments.count() == 2

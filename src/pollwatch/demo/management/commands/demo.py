@@ -2,10 +2,13 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from pollwatch.demo.accounts import credentials_path, current_totp_code, ensure_demo_accounts
 from pollwatch.demo.election import existing_demo_election, load_demo_election
+from pollwatch.demo.observers import link_demo_accounts
+from pollwatch.findings.models import Finding
 
 
 class Command(BaseCommand):
@@ -54,7 +57,18 @@ class Command(BaseCommand):
             _("Election: %(name)s — %(stations)s polling stations")
             % {"name": election.name, "stations": f"{election.stations.count():,}"}
         )
+        found = (
+            Finding.objects.filter(election=election, present=True)
+            .values_list("kind")
+            .annotate(count=Count("id"))
+            .order_by("kind")
+        )
+        self.stdout.write(
+            _("Findings: %(kinds)s")
+            % {"kinds": ", ".join(f"{kind} {count:,}" for kind, count in found)}
+        )
         accounts = ensure_demo_accounts()
+        demo_observer = link_demo_accounts(election)
         self.stdout.write(_("Demo accounts (also in %(path)s):") % {"path": credentials_path()})
         for account in accounts:
             self.stdout.write(f"  {account.role:<14} {account.username:<12} {account.password}")
@@ -67,6 +81,19 @@ class Command(BaseCommand):
         for account in accounts:
             if account.totp_key:
                 self.stdout.write(f"  {account.username:<12} {account.totp_key}")
+        if demo_observer is not None:
+            self.stdout.write(
+                _(
+                    "The observer account is %(name)s of %(organisation)s, assigned to polling "
+                    "station %(number)s, whose protocol copy is missing; the coordinator "
+                    "account coordinates %(organisation)s."
+                )
+                % {
+                    "name": demo_observer.observer.full_name,
+                    "organisation": demo_observer.observer.organisation.name,
+                    "number": demo_observer.station.number,
+                }
+            )
         url = f"http://127.0.0.1:{port}/"
         if no_serve:
             self.stdout.write(_("Ready. Serve it with: pollwatch demo"))
