@@ -10,7 +10,6 @@ its values, and nothing else flagged.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -18,59 +17,12 @@ import pytest
 from django.core.management import call_command
 
 from pollwatch.core.crosscheck import FindingKind
-from pollwatch.core.synth import SILENT_CHANGE, FindingRecord
+from pollwatch.core.synth import SILENT_CHANGE, read_ground_truth
 from pollwatch.demo.election import load_synthetic_election
+from pollwatch.demo.ground_truth import recorded_findings
 from pollwatch.findings.models import Finding
-from pollwatch.registry.models import Election
 
 STATIONS = 10_000
-
-
-def expected_records(directory: Path) -> list[FindingRecord]:
-    truth = json.loads((directory / "ground_truth.json").read_text(encoding="utf-8"))
-    return sorted(
-        (
-            FindingRecord(
-                kind=f["kind"],
-                station=f["station"],
-                commission=f["commission"],
-                copy=f["copy"],
-                lines=tuple(f["lines"]),
-                relation=f["relation"],
-                left=f["left"],
-                right=f["right"],
-                copies=f["copies"],
-                organisations=f["organisations"],
-            )
-            for f in truth["findings"]
-        ),
-        key=lambda record: record.sort_key,
-    )
-
-
-def recorded_records(election: Election) -> list[FindingRecord]:
-    """The election's present findings in the ground truth's terms."""
-    findings = Finding.objects.filter(election=election, present=True).select_related(
-        "station", "commission"
-    )
-    return sorted(
-        (
-            FindingRecord(
-                kind=finding.kind,
-                station=finding.station.code if finding.station else None,
-                commission=finding.commission.code if finding.commission else None,
-                copy=finding.detail.get("copy"),
-                lines=tuple(finding.lines),
-                relation=finding.relation,
-                left=finding.left_value,
-                right=finding.right_value,
-                copies=finding.detail.get("copies", 0),
-                organisations=finding.detail.get("organisations", 0),
-            )
-            for finding in findings
-        ),
-        key=lambda record: record.sort_key,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -78,8 +30,8 @@ def test_recorded_findings_equal_the_injected_ground_truth(tmp_path: Path) -> No
     call_command("synth", stations=STATIONS, seed=7, out=str(tmp_path), verbosity=0)
     election = load_synthetic_election(tmp_path)
 
-    expected = expected_records(tmp_path)
-    recorded = recorded_records(election)
+    expected = read_ground_truth(tmp_path / "ground_truth.json")
+    recorded = recorded_findings(election)
     missing = [r for r in expected if r not in set(recorded)]
     extra = [r for r in recorded if r not in set(expected)]
     assert (missing[:5], extra[:5]) == ([], [])
@@ -95,5 +47,5 @@ def test_recorded_findings_equal_the_injected_ground_truth(tmp_path: Path) -> No
 
     # Recomputing changes nothing: same findings, none new, none resolved.
     call_command("crosscheck", election=election.slug, no_progress=True, verbosity=0)
-    assert recorded_records(election) == expected
+    assert recorded_findings(election) == expected
     assert not Finding.objects.filter(election=election, present=False).exists()

@@ -33,6 +33,7 @@ from pollwatch.core.synth.truth import (
     expected_findings,
     findings_as_records,
     ground_truth,
+    read_ground_truth,
 )
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "generate",
     "ground_truth",
     "output_rows",
+    "read_ground_truth",
     "summarise",
     "synth_template",
     "write_files",

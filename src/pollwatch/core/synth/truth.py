@@ -28,8 +28,10 @@ Nothing else: the honest figures satisfy every relation and every sum.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -273,6 +275,29 @@ def ground_truth(election: SyntheticElection, template: ProtocolTemplateSpec) ->
         },
         "findings": [record.as_json() for record in expected_findings(election, template)],
     }
+
+
+def read_ground_truth(path: Path) -> list[FindingRecord]:
+    """The expected findings of a ground_truth.json file, sorted."""
+    truth = json.loads(Path(path).read_text(encoding="utf-8"))
+    return sorted(
+        (
+            FindingRecord(
+                kind=f["kind"],
+                station=f["station"],
+                commission=f["commission"],
+                copy=f["copy"],
+                lines=tuple(f["lines"]),
+                relation=f["relation"],
+                left=f["left"],
+                right=f["right"],
+                copies=f["copies"],
+                organisations=f["organisations"],
+            )
+            for f in truth["findings"]
+        ),
+        key=_sort_key,
+    )
 
 
 def findings_as_records(
