@@ -21,7 +21,7 @@ from pollwatch.findings.models import Finding, FindingDecision, FindingStatus
 from pollwatch.ledger.appending import append_row, append_to_log
 from pollwatch.ledger.errors import LedgerError
 from pollwatch.ledger.keys import KEY_FILE, log_signer, log_verifier, new_origin
-from pollwatch.ledger.models import LogEntry
+from pollwatch.ledger.models import LogEntry, PendingEntry
 from tests.web.factories import SmallElection
 
 T0 = datetime.datetime(2026, 3, 15, 20, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=5)))
@@ -34,7 +34,8 @@ def test_a_record_is_stored_as_canonical_json_pending(small: SmallElection) -> N
     data = bytes(entry.canonical)
     assert data == rfc8785.dumps(record) == '{"a":1.5,"b":[1,"ж"],"kind":"note","z":null}'.encode()
     assert bytes(entry.leaf_hash) == leaf_hash(data)
-    assert entry.index is None and entry.kind == "note" and entry.source_pk == ""
+    assert PendingEntry.objects.filter(entry=entry).exists()
+    assert entry.kind == "note" and entry.source_pk == ""
 
 
 def test_the_entry_rolls_back_with_the_callers_transaction(small: SmallElection) -> None:

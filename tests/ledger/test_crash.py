@@ -109,7 +109,10 @@ def test_killing_the_integrator_anywhere_loses_nothing_and_doubles_nothing(
     _integrate(env)  # restart: checks the files, integrates everything
 
     database = sqlite3.connect(data / "pollwatch.sqlite3")
-    rows = database.execute('SELECT id, "index", canonical FROM ledger_logentry ORDER BY id')
+    rows = database.execute(
+        'SELECT e.id, i."index", e.canonical FROM ledger_logentry e '
+        "LEFT JOIN ledger_logindex i ON i.entry_id = e.id ORDER BY e.id"
+    )
     entries = [(row_id, index, bytes(data_)) for row_id, index, data_ in rows]
     total = 1 + 403  # the finding decision and the notes
     assert len(entries) == total
@@ -122,6 +125,7 @@ def test_killing_the_integrator_anywhere_loses_nothing_and_doubles_nothing(
         "SELECT size, root, checkpoint FROM ledger_logstate"
     ).fetchone()
     assert size == total
+    assert database.execute("SELECT COUNT(*) FROM ledger_pendingentry").fetchone() == (0,)
     assert bytes(root) == MemoryTree([leaf_hash(e) for _, _, e in entries]).root()
     log_dir = data / "log" / SLUG
     assert (log_dir / "checkpoint").read_text() == checkpoint

@@ -16,7 +16,7 @@ from pollwatch.core.tlog.note import Ed25519Signer
 from pollwatch.findings.lifecycle import change_finding_status
 from pollwatch.findings.models import Finding, FindingDecision, FindingStatus
 from pollwatch.ledger.integration import integrate_pending
-from pollwatch.ledger.models import LogEntry
+from pollwatch.ledger.models import LogEntry, LogIndex
 from pollwatch.protocols.models import ProtocolCopy
 from tests.protocols.conftest import Referendum, figures, referendum, submit
 
@@ -84,7 +84,7 @@ def test_a_rewritten_entry_is_not_the_published_leaf(decided: list[FindingDecisi
     from pollwatch.ledger.appending import canonical_bytes
     from pollwatch.ledger.finding_decisions import finding_decision_record
 
-    LogEntry.objects.filter(index=2).update(
+    LogEntry.objects.filter(log_index__index=2).update(
         canonical=canonical_bytes(finding_decision_record(decided[2]))
     )
     code, out = verify_database("--election", decided[0].finding.election.slug)
@@ -96,7 +96,9 @@ def test_a_rewritten_entry_is_not_the_published_leaf(decided: list[FindingDecisi
 
 
 def test_a_deleted_entry_is_named(decided: list[FindingDecision]) -> None:
-    LogEntry.objects.filter(index=1).delete()
+    entry = LogIndex.objects.get(index=1).entry
+    LogIndex.objects.filter(index=1).delete()
+    entry.delete()
     code, out = verify_database("--election", decided[0].finding.election.slug)
     assert code == 1
     assert "log entry #1 is missing from the database" in out

@@ -25,7 +25,7 @@ def log(small: SmallElection) -> MemoryTree:
     for n in range(SIZE):
         append_to_log(small.election, "note", {"kind": "note", "n": n})
     integrate_pending(batch=128)
-    rows = LogEntry.objects.order_by("index").values_list("canonical", flat=True)
+    rows = LogEntry.objects.order_by("log_index__index").values_list("canonical", flat=True)
     return MemoryTree([leaf_hash(bytes(r)) for r in rows])
 
 
@@ -103,7 +103,7 @@ def test_a_log_not_yet_published_is_404(small: SmallElection) -> None:
 def test_a_receipt_verifies_against_the_latest_checkpoint(
     small: SmallElection, log: MemoryTree
 ) -> None:
-    entry = LogEntry.objects.get(index=200)
+    entry = LogEntry.objects.get(log_index__index=200)
     status, body, headers = _get(f"/log/{small.election.slug}/receipt/{entry.pk}")
     assert status == 200
     state = LogState.objects.get()

@@ -154,7 +154,7 @@ def test_the_log_publishes_checkpoints_cosigned_by_its_witnesses(
     )
     assert opened.signed_by(witness) and state.size == 300
     assert (log_directory(small.election) / "checkpoint").read_text() == state.checkpoint
-    entry = LogEntry.objects.get(index=123)
+    entry = LogEntry.objects.get(log_index__index=123)
     verify_receipt(
         receipt(state, entry.pk),
         bytes(entry.leaf_hash),

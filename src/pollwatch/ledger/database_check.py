@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.db.models import F
 
 from pollwatch.core.tlog import HASH_SIZE, TlogError, leaf_hash
 from pollwatch.core.tlog.checkpoint import open_checkpoint
@@ -34,7 +35,7 @@ from pollwatch.ledger.errors import LedgerError
 from pollwatch.ledger.files import LogFiles
 from pollwatch.ledger.keys import log_verifier
 from pollwatch.ledger.kinds import LoggedKind, logged_kind, logged_kinds
-from pollwatch.ledger.models import LogEntry, LogState
+from pollwatch.ledger.models import LogEntry, LogIndex, LogState
 from pollwatch.registry.models import Election
 
 CHUNK = 2000
@@ -96,13 +97,12 @@ def _check_published(state: LogState, verifier: Verifier, report: DatabaseReport
         return
     expected = 0
     rows = (
-        LogEntry.objects.filter(election=state.election, index__lt=checkpoint.size)
+        LogIndex.objects.filter(election_id=state.pk, index__lt=checkpoint.size)
         .order_by("index")
-        .values_list("index", "canonical", "kind", "source_pk")
+        .values_list("index", "entry__canonical", "entry__kind", "entry__source_pk")
     )
     tile: bytes = b""
-    for stored_index, data, kind, source_pk in rows.iterator(chunk_size=CHUNK):
-        index = int(stored_index or 0)  # the filter leaves out null indexes
+    for index, data, kind, source_pk in rows.iterator(chunk_size=CHUNK):
         while expected < index:
             report.problems.append(f"log entry #{expected} is missing from the database")
             expected += 1
@@ -130,7 +130,7 @@ def _check_rows(election: Election, report: DatabaseReport) -> None:
     """Questions 2 and 3, kind by kind."""
     entries_by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     entries = LogEntry.objects.filter(election=election).values(
-        "id", "index", "kind", "canonical", "source_type_id", "source_pk"
+        "id", "kind", "canonical", "source_type_id", "source_pk", index=F("log_index__index")
     )
     for entry in entries.iterator(chunk_size=CHUNK):
         report.entries += 1

@@ -53,7 +53,7 @@ from pollwatch.core.tlog.tiles import (
 from pollwatch.ledger.errors import LedgerError
 from pollwatch.ledger.files import LOG_DIR, LogFiles
 from pollwatch.ledger.keys import log_signer, new_origin
-from pollwatch.ledger.models import LogEntry, LogState
+from pollwatch.ledger.models import LogCheckpoint, LogIndex, LogState, PendingEntry
 from pollwatch.registry.models import Election
 
 DEFAULT_BATCH = 4096
@@ -117,21 +117,37 @@ def _locked_state(election_id: int) -> LogState:
 
 def sequence(election: Election, limit: int = DEFAULT_BATCH) -> int:
     """Step 1: give up to `limit` pending entries, oldest first, the next indexes. Returns how
-    many were sequenced."""
+    many were sequenced.
+
+    Two statements in one transaction: number the oldest pending entries into LogIndex, then
+    delete exactly the pending rows just numbered. Narrow inserts and deletes, no update of
+    the wide entry rows."""
     log_state(election)
-    table = LogEntry._meta.db_table
+    index_table = LogIndex._meta.db_table
+    pending_table = PendingEntry._meta.db_table
     with transaction.atomic():
         state = _locked_state(election.pk)
         with connection.cursor() as cursor:
             cursor.execute(
-                f'UPDATE {table} SET "index" = numbered.position '
-                f"FROM (SELECT id, %s + ROW_NUMBER() OVER (ORDER BY id) - 1 AS position "
-                f'FROM {table} WHERE election_id = %s AND "index" IS NULL '
-                f"ORDER BY id LIMIT %s) AS numbered "
-                f"WHERE {table}.id = numbered.id",
+                f'INSERT INTO {index_table} (entry_id, election_id, "index") '
+                f"SELECT entry_id, election_id, %s + ROW_NUMBER() OVER (ORDER BY entry_id) - 1 "
+                f"FROM (SELECT entry_id, election_id FROM {pending_table} "
+                f"WHERE election_id = %s ORDER BY entry_id LIMIT %s) AS oldest",
                 [state.sequenced, election.pk, limit],
             )
             count = cursor.rowcount
+            if count:
+                cursor.execute(
+                    f"DELETE FROM {pending_table} WHERE entry_id IN "
+                    f"(SELECT entry_id FROM {index_table} "
+                    f'WHERE election_id = %s AND "index" >= %s)',
+                    [election.pk, state.sequenced],
+                )
+                if cursor.rowcount != count:
+                    raise LedgerError(
+                        f"sequencing {state.origin}: {count} entries numbered but "
+                        f"{cursor.rowcount} pending rows removed"
+                    )
         if count:
             state.sequenced += count
             state.save(update_fields=["sequenced"])
@@ -154,9 +170,9 @@ class Published:
 def _entries(election_id: int, start: int, end: int) -> list[bytes]:
     """The canonical bytes of entries start..end-1, checked to be exactly those indexes."""
     rows = (
-        LogEntry.objects.filter(election_id=election_id, index__gte=start, index__lt=end)
+        LogIndex.objects.filter(election_id=election_id, index__gte=start, index__lt=end)
         .order_by("index")
-        .values_list("index", "canonical")
+        .values_list("index", "entry__canonical")
     )
     entries = []
     for expected, (index, data) in enumerate(rows.iterator(chunk_size=2000), start=start):
@@ -208,8 +224,12 @@ def integrate_sequenced(election: Election, limit: int = DEFAULT_BATCH) -> Publi
                 f"log {state.origin} grew past size {old_size} under this integrator: "
                 "is another one running without the lock?"
             )
-        LogEntry.objects.filter(election_id=election.pk, index__gte=old_size, index__lt=end).update(
-            integrated_at=now
+        LogCheckpoint.objects.create(
+            election_id=election.pk,
+            size=end,
+            root=root,
+            checkpoint=signed.decode(),
+            published_at=now,
         )
     _fault_point("published")
     files.write_checkpoint(signed)
@@ -264,7 +284,7 @@ def rebuild_files(state: LogState, chunk: int = 16 * TILE_WIDTH) -> None:
 
 def elections_with_work() -> list[Election]:
     """Elections whose log has pending or sequenced-but-unpublished entries."""
-    pending = set(LogEntry.objects.filter(index__isnull=True).values_list("election_id", flat=True))
+    pending = set(PendingEntry.objects.values_list("election_id", flat=True).distinct())
     behind = set(
         LogState.objects.filter(sequenced__gt=F("size")).values_list("election_id", flat=True)
     )

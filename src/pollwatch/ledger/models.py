@@ -1,10 +1,11 @@
 """The transparency log's rows: one entry per logged record, one state row per election's log.
 
-An entry is written *pending* (no index) in the transaction that accepts the record, so the
+An entry is written with a PendingEntry row in the transaction that accepts the record, so the
 submission is acknowledged at once; the single integrator (`integration.py`) later gives
-pending entries contiguous indexes (sequencing) and then extends the tiles and signs a new
-checkpoint (integration). Entries sequenced but not yet in a checkpoint have an index at or
-above `LogState.size` and below `LogState.sequenced`.
+pending entries contiguous indexes (sequencing: a LogIndex row each, the PendingEntry row
+deleted) and then extends the tiles and signs a new checkpoint (integration). Entries sequenced
+but not yet in a checkpoint have an index at or above `LogState.size` and below
+`LogState.sequenced`. Every published checkpoint is kept (LogCheckpoint).
 """
 
 from __future__ import annotations
@@ -18,41 +19,77 @@ from pollwatch.registry.models import Election
 
 
 class LogEntry(models.Model):
-    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="log_entries")
-    # The position in the log; null while the entry waits for the integrator.
-    index = models.BigIntegerField(_("index"), null=True, blank=True)
+    """One logged record, as published: never updated once written."""
+
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="log_entries", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=50)
     # The leaf: the record as RFC 8785 canonical JSON, exactly the bytes published.
     canonical = models.BinaryField(_("canonical bytes"))
     leaf_hash = models.BinaryField(_("leaf hash"), max_length=32)
     # The row the record was built from, so `pollwatch verify database` can rebuild it.
     source_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # log_entry_source covers it
     )
     source_pk = models.CharField(_("source row"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    # When the entry's checkpoint was committed (latency is measured from created_at).
-    integrated_at = models.DateTimeField(_("integrated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("log entry")
         verbose_name_plural = _("log entries")
-        constraints = [
-            models.UniqueConstraint(fields=["election", "index"], name="log_entry_index_unique"),
-        ]
         indexes = [
-            # The integrator's queue: pending entries in arrival order.
-            models.Index(
-                fields=["election", "id"],
-                condition=models.Q(index__isnull=True),
-                name="log_entry_pending",
-            ),
+            models.Index(fields=["election", "id"], name="log_entry_election"),
             models.Index(fields=["source_type", "source_pk"], name="log_entry_source"),
         ]
 
     def __str__(self) -> str:
-        where = "pending" if self.index is None else f"#{self.index}"
-        return f"{self.kind} {where}"
+        return f"{self.kind} {self.pk}"
+
+
+class PendingEntry(models.Model):
+    """An entry waiting for the integrator: a narrow row, deleted when the entry is sequenced
+    (cheaper than updating the wide entry row)."""
+
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    entry = models.OneToOneField(LogEntry, on_delete=models.CASCADE, related_name="pending")
+
+    class Meta:
+        verbose_name = _("pending log entry")
+        verbose_name_plural = _("pending log entries")
+        indexes = [models.Index(fields=["election", "entry"], name="pending_entry_queue")]
+
+    def __str__(self) -> str:
+        return f"pending {self.entry_id}"
+
+
+class LogIndex(models.Model):
+    """An entry's position in its election's log, given once by the integrator."""
+
+    entry = models.OneToOneField(
+        LogEntry, primary_key=True, on_delete=models.PROTECT, related_name="log_index"
+    )
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    index = models.BigIntegerField(_("index"))
+
+    class Meta:
+        verbose_name = _("log index")
+        verbose_name_plural = _("log indexes")
+        constraints = [
+            models.UniqueConstraint(fields=["election", "index"], name="log_index_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.index}"
 
 
 class LogState(models.Model):
@@ -76,3 +113,26 @@ class LogState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.origin} at size {self.size}"
+
+
+class LogCheckpoint(models.Model):
+    """Every checkpoint the log published, with when: the log's history (and, for an entry,
+    when its receipt became available: the first checkpoint larger than its index)."""
+
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    size = models.BigIntegerField(_("tree size"))
+    root = models.BinaryField(_("root hash"), max_length=32)
+    checkpoint = models.TextField(_("signed checkpoint"))
+    published_at = models.DateTimeField(_("published at"))
+
+    class Meta:
+        verbose_name = _("log checkpoint")
+        verbose_name_plural = _("log checkpoints")
+        constraints = [
+            models.UniqueConstraint(fields=["election", "size"], name="log_checkpoint_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"size {self.size}"

@@ -18,7 +18,7 @@ from pollwatch.core.tlog.receipt import receipt_from_tiles
 from pollwatch.core.tlog.tiles import consistency_proof_from_tiles, tile_width
 from pollwatch.ledger.files import LogFiles
 from pollwatch.ledger.keys import log_verifier
-from pollwatch.ledger.models import LogEntry, LogState
+from pollwatch.ledger.models import LogEntry, LogIndex, LogState
 from pollwatch.ledger.witnessing import configured_witnesses
 
 
@@ -46,13 +46,17 @@ def tile_bytes(state: LogState, level: int | None, index: int, width: int) -> by
 
 def receipt(state: LogState, entry_id: int) -> bytes:
     """The `c2sp.org/tlog-proof@v1` receipt of entry `entry_id` against the latest checkpoint."""
-    entry = LogEntry.objects.filter(pk=entry_id, election=state.election).first()
-    if entry is None:
-        raise NotServed(f"log {state.origin} has no entry {entry_id}")
-    if entry.index is None or entry.index >= state.size:
+    index = (
+        LogIndex.objects.filter(entry_id=entry_id, election_id=state.pk)
+        .values_list("index", flat=True)
+        .first()
+    )
+    if index is None or index >= state.size:
+        if not LogEntry.objects.filter(pk=entry_id, election_id=state.pk).exists():
+            raise NotServed(f"log {state.origin} has no entry {entry_id}")
         raise NotYet(f"entry {entry_id} is not in a checkpoint yet")
     read_tile = LogFiles.of(state.election).tree_reader(state.size)
-    return receipt_from_tiles(entry.index, state.checkpoint.encode(), read_tile).encode()
+    return receipt_from_tiles(index, state.checkpoint.encode(), read_tile).encode()
 
 
 def consistency(state: LogState, size1: int, size2: int | None) -> list[bytes]:

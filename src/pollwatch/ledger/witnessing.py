@@ -29,7 +29,7 @@ from pollwatch.core.tlog.note import Note, NoteSignature, open_note, parse_note
 from pollwatch.core.tlog.tiles import consistency_proof_from_tiles
 from pollwatch.ledger.files import LogFiles
 from pollwatch.ledger.integration import Published
-from pollwatch.ledger.models import LogState
+from pollwatch.ledger.models import LogCheckpoint, LogState
 from pollwatch.ledger.witness import SIZE_CONTENT_TYPE, format_add_checkpoint
 
 logger = logging.getLogger(__name__)
@@ -136,5 +136,8 @@ def publish_to_witnesses(result: Published) -> bytes:
         checkpoint=published.decode()
     )
     if updated:
+        LogCheckpoint.objects.filter(election_id=result.election_id, size=result.size).update(
+            checkpoint=published.decode()
+        )
         files.write_checkpoint(published)
     return published
