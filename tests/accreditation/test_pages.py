@@ -457,3 +457,12 @@ def test_the_missing_list_exports_as_csv(
     rows = list(csv.reader(io.StringIO(b"".join(analyst.streaming_content).decode())))
     assert "contact" not in rows[0]
     assert [row[2] for row in rows[1:]] == ["0201101"]
+
+
+def test_the_header_links_to_the_observers_for_coordinators_and_administrators(
+    people: People, world: Any
+) -> None:
+    link = f'href="{reverse("observer_list")}"'
+    for role in ROLES:
+        page = client_for(people, role).get(reverse("home")).content.decode()
+        assert (link in page) == (role in ("coordinator", "administrator")), role
