@@ -56,10 +56,15 @@ class PendingEntry(models.Model):
     """An entry waiting for the integrator: a narrow row, deleted when the entry is sequenced
     (cheaper than updating the wide entry row)."""
 
+    # No database-level foreign keys here or in LogIndex: PostgreSQL would lock the entry row
+    # (FOR KEY SHARE) for each of a batch's rows at commit, which costs more than the insert;
+    # only the ledger writes these rows, and `pollwatch verify database` checks them.
     election = models.ForeignKey(
-        Election, on_delete=models.PROTECT, related_name="+", db_index=False
+        Election, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
-    entry = models.OneToOneField(LogEntry, on_delete=models.CASCADE, related_name="pending")
+    entry = models.OneToOneField(
+        LogEntry, on_delete=models.CASCADE, related_name="pending", db_constraint=False
+    )
 
     class Meta:
         verbose_name = _("pending log entry")
@@ -74,10 +79,14 @@ class LogIndex(models.Model):
     """An entry's position in its election's log, given once by the integrator."""
 
     entry = models.OneToOneField(
-        LogEntry, primary_key=True, on_delete=models.PROTECT, related_name="log_index"
+        LogEntry,
+        primary_key=True,
+        on_delete=models.PROTECT,
+        related_name="log_index",
+        db_constraint=False,
     )
     election = models.ForeignKey(
-        Election, on_delete=models.PROTECT, related_name="+", db_index=False
+        Election, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     index = models.BigIntegerField(_("index"))
 
