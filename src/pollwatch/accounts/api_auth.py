@@ -47,9 +47,9 @@ class SessionAuth(NinjaSessionAuth):
         user = request.user
         if not user.is_authenticated:
             return None
-        if needs_second_factor(user) and not _verified(user):
-            return None
-        return user
+        if _verified(user) or not needs_second_factor(user):  # the cheap test first
+            return user
+        return None
 
 
 def _verified(user: Any) -> bool:

@@ -27,10 +27,12 @@ class SecondFactorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
+        # is_verified() needs no query (OTPMiddleware loaded the device): test it before the
+        # roles, so a verified session costs nothing here.
         if (
             user.is_authenticated
-            and needs_second_factor(user)
             and not user.is_verified()  # type: ignore[attr-defined]
+            and needs_second_factor(user)
             and not self._open(request)
         ):
             enrolled = confirmed_device(user) is not None
