@@ -1,0 +1,248 @@
+"""The transparency log's server path on SQLite and PostgreSQL: appending, integrating a
+million entries, serving receipts, and submission-to-checkpoint latency under load.
+
+    .venv/bin/python bench/ledger_integrate.py                     # 1,000,000 entries, both
+    .venv/bin/python bench/ledger_integrate.py --entries 100000 --backends sqlite
+
+Each backend runs in its own process (harness.run_child) on a scratch database (a SQLite file
+in a temporary data dir; PostgreSQL database `bench_ledger`, created and dropped here):
+
+1. append: `append_to_log` in its own transaction, one call at a time (target: ~1 ms).
+2. integrate: N pending entries of ~400 bytes (bulk-inserted first, not timed) through
+   `pollwatch integrate --once`'s code path — sequencing, tiles and entry bundles written to
+   disk, checkpoint signed and committed (target: 1,000,000 in <= 20 s on PostgreSQL).
+3. receipts: `c2sp.org/tlog-proof@v1` receipts for random entries, from the tiles on disk,
+   through the HTTP view (target: inclusion proof <= 2 ms).
+4. latency: `pollwatch integrate --interval 0.1` runs as a separate process while this one
+   appends entries at --rate per second for --seconds; latency is an entry's created_at (in
+   the submitting transaction) to the publication of the first checkpoint that holds it
+   (LogCheckpoint.published_at), from which its receipt is served (target: p99 <= 2 s at
+   500/s).
+
+Prints the figures and writes bench/results/ledger_integrate.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import datetime
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from harness import child_env, run_child, scratch_postgres_database
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "ledger_integrate.json"
+POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
+POSTGRES_DATABASE = "bench_ledger"
+TARGETS = {"integrate_seconds_1m_postgresql": 20.0, "proof_ms": 2.0, "latency_p99_s": 2.0}
+APPENDS = 2000
+RECEIPTS = 500
+PAD = "x" * 300  # a canonical record of about 400 bytes, like a protocol copy's
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _record(n: int) -> dict[str, Any]:
+    return {"kind": "bench", "n": n, "station": f"{n % 10411:05d}", "pad": PAD}
+
+
+def child(args: argparse.Namespace) -> dict[str, Any]:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollwatch.settings")
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.db.models import F
+    from django.test import Client
+
+    from pollwatch.core.tlog import leaf_hash
+    from pollwatch.core.tlog.tiles import inclusion_proof_from_tiles
+    from pollwatch.ledger import serving
+    from pollwatch.ledger.appending import append_to_log, canonical_bytes
+    from pollwatch.ledger.files import LogFiles
+    from pollwatch.ledger.integration import run
+    from pollwatch.ledger.models import LogCheckpoint, LogEntry, LogIndex, LogState, PendingEntry
+    from pollwatch.registry.models import Election, ProtocolTemplate
+
+    call_command("migrate", verbosity=0)
+    template = ProtocolTemplate.objects.create(key="bench", name="bench", lines=[], relations=[])
+    election = Election.objects.create(
+        slug="bench", name="bench", kind="referendum", date=datetime.date(2026, 3, 15),
+        template=template,
+    )  # fmt: skip
+    figures: dict[str, Any] = {"backend": connection.vendor, "entries": args.entries}
+
+    # 1. append, one transaction each
+    seconds = []
+    for n in range(APPENDS):
+        start = time.perf_counter()
+        with transaction.atomic():
+            append_to_log(election, "bench", _record(n))
+        seconds.append(time.perf_counter() - start)
+    figures["append_ms_median"] = round(statistics.median(seconds) * 1000, 3)
+    figures["append_ms_p99"] = round(_percentile(seconds, 0.99) * 1000, 3)
+
+    # 2. integrate N pending entries
+    load = time.perf_counter()
+    rows = []
+    for n in range(APPENDS, args.entries):
+        data = canonical_bytes(_record(n))
+        rows.append(LogEntry(election=election, kind="bench", canonical=data,
+                             leaf_hash=leaf_hash(data)))  # fmt: skip
+        if len(rows) == 20_000:
+            LogEntry.objects.bulk_create(rows)
+            rows = []
+    LogEntry.objects.bulk_create(rows)
+    with connection.cursor() as cursor:  # each entry pending, as append_to_log leaves it
+        cursor.execute(
+            f"INSERT INTO {PendingEntry._meta.db_table} (entry_id, election_id) "
+            f"SELECT id, election_id FROM {LogEntry._meta.db_table} "
+            f"WHERE id NOT IN (SELECT entry_id FROM {PendingEntry._meta.db_table})"
+        )
+    figures["bulk_load_seconds_untimed_path"] = round(time.perf_counter() - load, 2)
+    start = time.perf_counter()
+    checkpoints = run(once=True, interval=1, batch=args.batch)
+    integrate = time.perf_counter() - start
+    state = LogState.objects.get()
+    assert state.size == args.entries, state.size
+    figures |= {
+        "batch": args.batch,
+        "checkpoints": checkpoints,
+        "integrate_seconds": round(integrate, 2),
+        "integrate_entries_per_second": round(args.entries / integrate),
+    }
+
+    # 3. receipts: the inclusion proof from the tiles on disk, the service, the HTTP view
+    files = LogFiles.of(election)
+    indexes = random.sample(range(args.entries), RECEIPTS)
+    start = time.perf_counter()
+    for index in indexes:
+        inclusion_proof_from_tiles(files.tree_reader(state.size), index, state.size)
+    figures["inclusion_proof_from_tiles_ms"] = round(
+        (time.perf_counter() - start) / RECEIPTS * 1000, 3
+    )
+    ids = list(LogEntry.objects.order_by("?").values_list("pk", flat=True)[:RECEIPTS])
+    start = time.perf_counter()
+    for entry_id in ids:
+        serving.receipt(serving.published_state("bench"), entry_id)
+    figures["receipt_service_ms"] = round((time.perf_counter() - start) / RECEIPTS * 1000, 3)
+    client = Client(HTTP_HOST="localhost")
+    seconds = []
+    for entry_id in ids:
+        start = time.perf_counter()
+        response = client.get(f"/log/bench/receipt/{entry_id}")
+        seconds.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    figures["receipt_http_ms_median"] = round(statistics.median(seconds) * 1000, 3)
+    figures["receipt_http_ms_p99"] = round(_percentile(seconds, 0.99) * 1000, 3)
+
+    # 4. latency under load, the integrator in its own process
+    integrator = subprocess.Popen(
+        [sys.executable, "-m", "pollwatch", "integrate", "--interval", "0.1", "--batch", "4096"],
+        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    # Wait until it runs: one entry appended and published.
+    with transaction.atomic():
+        append_to_log(election, "bench", {"kind": "bench", "warm-up": True})
+    deadline = time.monotonic() + 60
+    while PendingEntry.objects.exists() or LogState.objects.filter(size__lt=F("sequenced")):
+        assert time.monotonic() < deadline, "the integrator did not start"
+        time.sleep(0.1)
+    first = LogEntry.objects.order_by("-pk").values_list("pk", flat=True).first()
+    total = int(args.rate * args.seconds)
+    start = time.perf_counter()
+    for n in range(total):
+        due = start + n / args.rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        with transaction.atomic():
+            append_to_log(election, "bench", _record(args.entries + n))
+    achieved = total / (time.perf_counter() - start)
+    deadline = time.monotonic() + 30
+    while PendingEntry.objects.exists() or LogState.objects.filter(size__lt=F("sequenced")):
+        assert time.monotonic() < deadline, "the integrator did not catch up"
+        time.sleep(0.1)
+    integrator.terminate()
+    integrator.wait(timeout=10)
+    # An entry's receipt is served from the first checkpoint larger than its index.
+    published = list(LogCheckpoint.objects.order_by("size").values_list("size", "published_at"))
+    sizes = [size for size, _ in published]
+    latencies = []
+    for created, index in LogIndex.objects.filter(entry_id__gt=first).values_list(
+        "entry__created_at", "index"
+    ):
+        at = published[bisect.bisect_right(sizes, index)][1]
+        latencies.append((at - created).total_seconds())
+    figures |= {
+        "load_rate_per_second": round(achieved),
+        "load_seconds": args.seconds,
+        "latency_s_median": round(statistics.median(latencies), 3),
+        "latency_s_p99": round(_percentile(latencies, 0.99), 3),
+        "latency_s_max": round(max(latencies), 3),
+    }
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=16_384)
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args)))
+        return
+    arguments = [
+        "--child", "--entries", str(args.entries), "--batch", str(args.batch),
+        "--rate", str(args.rate), "--seconds", str(args.seconds),
+    ]  # fmt: skip
+    results = []
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as work:
+            if backend == "postgresql":
+                with scratch_postgres_database(POSTGRES_SERVER, POSTGRES_DATABASE) as url:
+                    figures = run_child(__file__, arguments, child_env(Path(work), url))
+            else:
+                figures = run_child(__file__, arguments, child_env(Path(work), None))
+        results.append(figures)
+        print(json.dumps(figures, indent=2))
+    record = {
+        "bench": "ledger_integrate",
+        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "targets": TARGETS,
+        "results": results,
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "note": "2 cores shared with other work while measuring",
+        },
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"recorded in {args.out}")
+
+
+if __name__ == "__main__":
+    random.seed(1)
+    main()
