@@ -1,0 +1,146 @@
+"""A PVT plan for an election in the database: its design by the NDI formula, and its sample.
+
+The frame is the registry (every polling station, stratified by region); the sample is drawn
+once, with a recorded seed, and kept: observers are sent to its stations, so it must never
+change under them. Every formula is core.pvt's; this module only reads the frame and writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from pollwatch.analysis.election_figures import registry_frame
+from pollwatch.analysis.management.commands.pvt import HANDBOOK_Z
+from pollwatch.analysis.models import PvtPlan, PvtSampleStation, PvtStratum
+from pollwatch.core.forensics.source import StationFigures
+from pollwatch.core.pvt import (
+    FrameError,
+    SampleSizeError,
+    SamplingFrame,
+    ndi_sample_size,
+    stations_for,
+    stratified_sample,
+)
+from pollwatch.registry.models import Election
+
+
+class PlanError(ValueError):
+    """A design or a draw that cannot be made; nothing was stored."""
+
+
+@dataclass(frozen=True)
+class Design:
+    margin: float  # E, a fraction
+    confidence: str  # "0.95" or "0.99"
+    z: float
+    share: float  # P, a fraction
+    frame_stations: int
+    frame_voters: int  # N
+    voters_needed: float  # n, unrounded
+    stations_needed: int  # n over the average registered voters per station, rounded up
+
+
+def sample_frame(election: Election) -> tuple[StationFigures, SamplingFrame]:
+    """The registry as a frame, one stratum per region."""
+    figures = registry_frame(election)
+    frame = SamplingFrame(
+        station_ids=figures.rows.astype(np.int64),
+        stratum=figures.region,
+        registered=figures.registered,
+        stratum_names=figures.region_names,
+    )
+    return figures, frame
+
+
+def design(frame: SamplingFrame, margin: float, confidence: str, share: float) -> Design:
+    stations = len(frame.station_ids)
+    voters = int(frame.registered.sum())
+    if not stations or voters < 1:
+        raise PlanError(_("The registry has no polling stations with registered voters yet."))
+    if confidence not in HANDBOOK_Z:
+        raise PlanError(
+            _("Confidence level must be one of %(levels)s.") % {"levels": ", ".join(HANDBOOK_Z)}
+        )
+    z = HANDBOOK_Z[confidence]
+    try:
+        needed = ndi_sample_size(voters, margin, z, share)
+        per_station = stations_for(needed, voters / stations)
+    except SampleSizeError as error:
+        raise PlanError(str(error)) from None
+    return Design(
+        margin=margin,
+        confidence=confidence,
+        z=z,
+        share=share,
+        frame_stations=stations,
+        frame_voters=voters,
+        voters_needed=needed,
+        stations_needed=min(per_station, stations),
+    )
+
+
+def draw_plan(
+    election: Election,
+    user: User,
+    *,
+    margin: float,
+    confidence: str,
+    share: float,
+    seed: int,
+    size: int | None = None,
+) -> PvtPlan:
+    """Draw the sample (``size`` stations, default the design's) and keep it with its design."""
+    figures, frame = sample_frame(election)
+    planned = design(frame, margin, confidence, share)
+    size = planned.stations_needed if size is None else size
+    if PvtPlan.objects.filter(election=election).exists():
+        raise PlanError(_("A sample has already been drawn for this election; it stays as drawn."))
+    try:
+        sample = stratified_sample(frame, size, seed)
+    except FrameError as error:
+        raise PlanError(str(error)) from None
+    try:
+        with transaction.atomic():
+            plan = PvtPlan.objects.create(
+                election=election,
+                margin=margin,
+                confidence=float(confidence),
+                z=planned.z,
+                share=share,
+                voters_needed=planned.voters_needed,
+                sample_size=len(sample.indices),
+                seed=seed,
+                frame_stations=planned.frame_stations,
+                frame_voters=planned.frame_voters,
+                drawn_at=timezone.now(),
+                drawn_by=user,
+            )
+            strata = PvtStratum.objects.bulk_create(
+                PvtStratum(
+                    plan=plan,
+                    position=k,
+                    name=frame.stratum_names[k] if k < len(frame.stratum_names) else str(k),
+                    population=int(sample.population[k]),
+                    allocated=int(sample.allocated[k]),
+                )
+                for k in range(len(sample.population))
+            )
+            PvtSampleStation.objects.bulk_create(
+                PvtSampleStation(
+                    plan=plan,
+                    station_id=int(figures.rows[i]),
+                    stratum=strata[int(frame.stratum[i])],
+                )
+                for i in sample.indices.tolist()
+            )
+    except IntegrityError:  # drawn by someone else a moment ago
+        raise PlanError(
+            _("A sample has already been drawn for this election; it stays as drawn.")
+        ) from None
+    return plan
