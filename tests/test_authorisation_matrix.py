@@ -109,6 +109,11 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "accreditation_revoke": {"POST": expect(403, anonymous=LOGIN, administrator=302)},
     "coverage": {"GET": COVERAGE},
     "coverage_missing_csv": {"GET": COVERAGE},
+    "forensics": PUBLIC,
+    "forensics_figure_svg": {"GET": expect(404)},  # no such report: the same for everyone
+    "forensics_figure_png": {"GET": expect(404)},
+    "pvt": PUBLIC,
+    "pvt_draw": {"POST": expect(403, analyst=400, administrator=400), "GET": expect(405)},
     "admin:*": {"GET": ADMIN_STAFF_ONLY},
     "admin:logout": {"GET": expect(302)},  # a GET does not log out; it is sent on
 }
@@ -254,6 +259,8 @@ def world(referendum: Referendum) -> World:
         "observer_id": str(referendum.observer.pk),
         "assignment_id": str(referendum.other_observer.assignments.get().pk),
         "accreditation_id": str(referendum.observer.accreditations.get().pk),
+        "report_id": "1",
+        "figure": "fingerprint",
     }
     users: dict[str, User | None] = {
         "anonymous": None,

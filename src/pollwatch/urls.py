@@ -22,5 +22,6 @@ urlpatterns += i18n_patterns(
     path("", include("pollwatch.ledger.page_urls")),
     path("", include("pollwatch.official.urls")),
     path("", include("pollwatch.accreditation.urls")),
+    path("", include("pollwatch.analysis.urls")),
     prefix_default_language=False,
 )
