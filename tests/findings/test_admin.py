@@ -10,6 +10,7 @@ from django.urls import reverse
 from pollwatch.findings.lifecycle import change_finding_status
 from pollwatch.findings.models import Finding, FindingDecision, FindingStatus
 from pollwatch.findings.recording import Scope, record_findings
+from tests.accounts.factories import login_verified
 from tests.findings.conftest import at_station
 from tests.web.factories import SmallElection
 
@@ -18,7 +19,7 @@ from tests.web.factories import SmallElection
 def superuser_client(db: None) -> tuple[Client, User]:
     user = User.objects.create_superuser("root", password="not-used-here")
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)  # staff pages need the second factor
     return client, user
 
 
