@@ -84,7 +84,6 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "protocol_feedback": {"POST": OBSERVERS, "GET": expect(405, anonymous=LOGIN)},
     "station_comparison": PUBLIC,
     "protocol_copy": {"GET": expect(200, anonymous=404, data_clerk=404)},
-    "protocol_photo": {"GET": expect(404)},  # no such photo: the same answer for everyone
     "tabulation": PUBLIC,
     "commission_tabulation": PUBLIC,
     "log_checkpoint": PUBLIC_UNPUBLISHED,
