@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import uuid
 from io import StringIO
 from pathlib import Path
@@ -11,12 +12,16 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from pollwatch.accreditation.models import Organisation
 from pollwatch.core.synth import LINE_KEYS, SyntheticElection, SynthParams, generate, write_files
+from pollwatch.core.tlog import leaf_hash
 from pollwatch.demo.election import load_synthetic_election
+from pollwatch.ledger.appending import canonical_bytes
+from pollwatch.ledger.models import LogEntry, PendingEntry
 from pollwatch.protocols import canonical
-from pollwatch.protocols.copies_import import BodyHasher
+from pollwatch.protocols.copies_encoding import CopyEncoder
 from pollwatch.protocols.models import ProtocolCopy
-from pollwatch.registry.models import Election
+from pollwatch.registry.models import Election, PollingStation
 
 pytestmark = pytest.mark.django_db
 
@@ -113,15 +118,33 @@ def test_a_file_with_some_copies_stored_adds_the_others(
 
 
 @pytest.mark.parametrize(
-    "station",
-    ["1", "07/15", 'a "quoted" code', "back\\slash", "Алматы-12", "tab\there", "emoji 🗳"],
+    ("station", "organisation"),
+    [
+        ("1", "ngo"),
+        ("07/15", "a-b"),
+        ('a "quoted" code', "back\\slash"),
+        ("Алматы-12", "Әділ"),
+        ("tab\there", "line\nbreak"),
+        ("emoji 🗳", "{braces}"),
+    ],
 )
-def test_body_hash_is_the_canonical_one(station: str) -> None:
+def test_body_and_log_record_are_the_canonical_ones(station: str, organisation: str) -> None:
+    election = Election(slug='slug-with-"true"-{0}')
     figures = {key: 10**i for i, key in enumerate(LINE_KEYS)}
-    hasher = BodyHasher('slug-with-"true"', LINE_KEYS)
+    received_at = datetime.datetime(2026, 3, 15, 22, 5, 7, 123456, tzinfo=datetime.UTC)
+    encoder = CopyEncoder(election, LINE_KEYS, received_at)
+    copy_id = uuid.UUID("5f0c1b3e-9a4d-4c2b-8e7f-0123456789ab")
     for signed, certified in ((True, False), (False, True), (True, True), (False, False)):
-        body = canonical.copy_body(
-            election_slug='slug-with-"true"',
+        body, record = encoder.texts(
+            str(copy_id),
+            station,
+            organisation,
+            signed,
+            certified,
+            [str(figures[key]) for key in LINE_KEYS],
+        )
+        expected_body = canonical.copy_body(
+            election_slug=election.slug,
             station_code=station,
             figures=figures,
             all_members_signed=signed,
@@ -129,10 +152,40 @@ def test_body_hash_is_the_canonical_one(station: str) -> None:
             photo_sha256s=[],
             supersedes=None,
         )
-        assert hasher.body(station, figures, signed, certified).encode() == (
-            canonical.canonical_bytes(body)
+        assert body.encode() == canonical.canonical_bytes(expected_body)
+        copy = ProtocolCopy(
+            id=copy_id,
+            election=election,
+            station=PollingStation(code=station),
+            organisation=Organisation(code=organisation),
+            figures=figures,
+            all_members_signed=signed,
+            certified=certified,
+            received_at=received_at,
         )
-        assert hasher.sha256(station, figures, signed, certified) == canonical.body_sha256(body)
+        assert record.encode() == canonical_bytes(canonical.copy_record(copy, photo_sha256s=[]))
+
+
+def test_every_imported_copy_is_sealed_in_the_log_once(
+    loaded: tuple[Path, SyntheticElection, Election],
+) -> None:
+    directory, _synthetic, election = loaded
+    _import(election, directory / "copies.csv")
+    entries = {
+        entry.source_pk: entry
+        for entry in LogEntry.objects.filter(election=election, kind=canonical.RECORD_KIND)
+    }
+    copies = ProtocolCopy.objects.select_related("election", "station", "organisation")
+    assert sorted(entries) == sorted(str(copy.id) for copy in copies)
+    for copy in copies:
+        entry = entries[str(copy.id)]
+        data = canonical_bytes(canonical.copy_record(copy, photo_sha256s=[]))
+        assert bytes(entry.canonical) == data
+        assert bytes(entry.leaf_hash) == leaf_hash(data)
+    pending = set(PendingEntry.objects.values_list("entry_id", flat=True))
+    assert {entry.pk for entry in entries.values()} <= pending
+    _import(election, directory / "copies.csv")  # skipped copies are not logged again
+    assert LogEntry.objects.filter(kind=canonical.RECORD_KIND).count() == len(entries)
 
 
 # --- bad input: a precise error, nothing stored ---------------------------------------------

@@ -14,22 +14,27 @@ twice in the file, an id already stored with a different body. Re-importing is s
 already stored with the same body (same SHA-256, as ``canonical`` computes it for a
 submission) and the same observer is skipped.
 
-Fast path: rows are checked and hashed as they stream into a staging table (PostgreSQL COPY);
-references are resolved and checked by the database in a few joins, and one INSERT … SELECT
-adds the new copies.
+Each new copy is sealed in the election's log as a submission is (a pending entry with the
+record ``canonical.copy_record`` builds; ``copies_encoding`` spells it).
+
+Fast path: rows are checked and encoded as they stream into a staging table (PostgreSQL COPY);
+references are resolved and checked by the database in a few joins, and INSERT … SELECT adds
+the new copies and their log entries.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import re
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
@@ -40,8 +45,11 @@ from pollwatch.bulk import StagingTable
 from pollwatch.core.progress import OnRows
 from pollwatch.core.structure.problems import Problems
 from pollwatch.core.tabular import open_table
+from pollwatch.core.tlog import leaf_hash
 from pollwatch.findings.recheck import template_spec
+from pollwatch.ledger.models import LogEntry, PendingEntry
 from pollwatch.protocols import canonical
+from pollwatch.protocols.copies_encoding import CopyEncoder
 from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.protocols.submission import FIGURE_FACTOR, FIGURE_FLOOR
 from pollwatch.registry.models import Election, PollingStation
@@ -65,6 +73,9 @@ _STAGED = StagingTable(
         "body_sha256": "text",
         "largest": "int",
         "largest_line": "text",
+        "copy_uuid": "text",  # with hyphens, as the log names the copy
+        "record": "text",  # the copy's log record, canonical JSON
+        "leaf": "text",  # its leaf hash, hexadecimal
     },
 )
 
@@ -81,95 +92,19 @@ class CopiesImportError(ValueError):
     """Problems in the file; the message lists them, and nothing was imported."""
 
 
-class BodyHasher:
-    """The SHA-256 of a copy's canonical body, as a submission of the same copy would get.
-
-    The canonical form is ``canonical.copy_body`` encoded by ``canonical.canonical_bytes``,
-    computed once for a body of placeholders and cut at them; each copy's values are put back
-    in their canonical spelling (whole numbers, ``true``/``false``, the station code as a JSON
-    string). A million rows then cost a string join and a hash each, not a canonical encoding.
-    """
-
-    _STATION = "station-placeholder"
-    _FIGURE = 8_000_000_000_000_000  # + the line's position: no figure is this large
-
-    def __init__(self, election_slug: str, line_keys: Sequence[str]) -> None:
-        self.line_keys = tuple(line_keys)
-        marks = {key: self._FIGURE + i for i, key in enumerate(self.line_keys)}
-        text = canonical.canonical_bytes(
-            canonical.copy_body(
-                election_slug=election_slug,
-                station_code=self._STATION,
-                figures=marks,
-                all_members_signed=True,
-                certified=False,
-                photo_sha256s=[],
-                supersedes=None,
-            )
-        ).decode("utf-8")
-        # name → (what precedes the value, the value's placeholder): keys anchor the values.
-        placeholders = {
-            "station": ('"station":', _json_string(self._STATION)),
-            "signed": ('"all_members_signed":', "true"),
-            "certified": ('"certified":', "false"),
-            **{key: (f"{_json_string(key)}:", str(mark)) for key, mark in marks.items()},
-        }
-        spans = []
-        for name, (anchor, value) in placeholders.items():
-            if text.count(anchor + value) != 1:
-                raise AssertionError(f"canonical copy body: cannot place {name} in {text}")
-            start = text.index(anchor + value) + len(anchor)
-            spans.append((start, start + len(value), name))
-        spans.sort()
-        # One format string: {0} station, {1} signed, {2} certified, {3…} the lines in order.
-        argument = {"station": 0, "signed": 1, "certified": 2}
-        argument |= {key: 3 + i for i, key in enumerate(self.line_keys)}
-        parts, end = [], 0
-        for start, stop, name in spans:
-            parts.append(_braces(text[end:start]) + "{" + str(argument[name]) + "}")
-            end = stop
-        self._format = "".join(parts) + _braces(text[end:])
-        self._stations: dict[str, str] = {}
-
-    def body(self, station: str, figures: dict[str, int], signed: bool, certified: bool) -> str:
-        """The canonical body as text (what ``canonical.canonical_bytes`` gives, decoded)."""
-        return self.text(
-            station,
-            "true" if signed else "false",
-            "true" if certified else "false",
-            [str(figures[key]) for key in self.line_keys],
-        )
-
-    def text(self, station: str, signed: str, certified: str, figures: Sequence[str]) -> str:
-        """The body from its values spelt canonically (figures in the template's order)."""
-        literal = self._stations.get(station)
-        if literal is None:
-            literal = self._stations[station] = _json_string(station)
-        return self._format.format(literal, signed, certified, *figures)
-
-    def sha256(self, station: str, figures: dict[str, int], signed: bool, certified: bool) -> str:
-        return hashlib.sha256(self.body(station, figures, signed, certified).encode()).hexdigest()
-
-
-def _braces(text: str) -> str:
-    return text.replace("{", "{{").replace("}", "}}")
-
-
-def _json_string(text: str) -> str:
-    """``text`` as a canonical JSON string literal, quotes included."""
-    return canonical.canonical_bytes({"": text}).decode("utf-8")[4:-1]
-
-
 def import_copies(
     election: Election, path: Path, sheet: str | None = None, on_rows: OnRows | None = None
 ) -> CopiesImport:
     """Import the copies in ``path`` into ``election``; CopiesImportError lists every problem."""
     line_keys = template_spec(election.template).line_keys
-    hasher = BodyHasher(election.slug, line_keys)
+    received_at = timezone.now()
+    encoder = CopyEncoder(election, line_keys, received_at)
     problems = Problems()
     with transaction.atomic(), connection.cursor() as cursor:
         with open_table(path, sheet) as table:
-            rows = _staged_rows(table.source, table.header, table.rows, line_keys, hasher, problems)
+            rows = _staged_rows(
+                table.source, table.header, table.rows, line_keys, encoder, problems
+            )
             _STAGED.create(cursor)
             _STAGED.load(cursor, rows, on_rows)
         _raise(problems)
@@ -178,7 +113,8 @@ def import_copies(
         _raise(problems)
         unchanged = _check_stored(cursor, election, path.name, problems)
         _raise(problems)
-        created = _insert(cursor, election)
+        _append_to_log(cursor, election, received_at)
+        created = _insert(cursor, election, received_at)
         _STAGED.drop(cursor)
     return CopiesImport(created=created, unchanged=unchanged)
 
@@ -197,7 +133,7 @@ def _staged_rows(
     header: list[str],
     rows: Iterator[tuple[int, list[str]]],
     line_keys: tuple[str, ...],
-    hasher: BodyHasher,
+    encoder: CopyEncoder,
     problems: Problems,
 ) -> Iterator[tuple[Any, ...]]:
     """The file's rows checked cell by cell and hashed, ready for the staging table.
@@ -214,7 +150,6 @@ def _staged_rows(
     figure_cells = _getter([at[key] for key in line_keys])
     # The staged figures: canonical JSON, keys sorted (line keys need no escaping).
     json_format = _braces_json(sorted(line_keys), line_keys)
-    spelt = {"yes": "true", "no": "false"}
     sha256 = hashlib.sha256
     for number, cells in rows:
         if len(cells) < width:
@@ -234,8 +169,8 @@ def _staged_rows(
             and station
             and organisation
             and observer
-            and signed in spelt
-            and certified in spelt
+            and signed in BOOLEANS
+            and certified in BOOLEANS
             and all(texts)
             and digits.isascii()
             and digits.isdigit()
@@ -244,7 +179,7 @@ def _staged_rows(
             values = list(map(int, texts))
             fast = max(values) <= FIGURE_MAX
         if fast:
-            copy_id = copy_id.replace("-", "").lower()
+            copy_id = copy_id.lower()
         else:
             checked = _check_row(cells, at, line_keys, source, number, problems)
             if checked is None:
@@ -253,11 +188,14 @@ def _staged_rows(
         if problems.total:
             continue
         spelt_figures = list(map(str, values))  # "007" is written 7
-        body = hasher.text(station, spelt[signed], spelt[certified], spelt_figures)
+        body, record = encoder.texts(
+            copy_id, station, organisation, signed == "yes", certified == "yes", spelt_figures
+        )
         largest = max(values)
+        data = record.encode()
         yield (
             number,
-            copy_id,
+            copy_id.replace("-", ""),
             station,
             organisation,
             observer,
@@ -267,6 +205,9 @@ def _staged_rows(
             sha256(body.encode()).hexdigest(),
             largest,
             line_keys[values.index(largest)],
+            copy_id,
+            record,
+            leaf_hash(data).hex(),
         )
 
 
@@ -343,7 +284,7 @@ def _check_row(
 def _uuid(text: str, source: str, row: int, problems: Problems) -> str | None:
     value = text.strip()
     try:
-        return uuid.UUID(value).hex
+        return str(uuid.UUID(value))
     except ValueError:
         problems.add(
             source,
@@ -511,11 +452,47 @@ def _check_stored(
     return same
 
 
-def _insert(cursor: CursorWrapper, election: Election) -> int:
+def _append_to_log(
+    cursor: CursorWrapper, election: Election, received_at: datetime.datetime
+) -> None:
+    """The new copies' log records as pending entries: ``ledger.appending.append_to_log``'s
+    two rows per record (entry and pending entry), written for all copies at once."""
+    staged = _q(_STAGED.name)
+    entries, pending = _q(LogEntry._meta.db_table), _q(PendingEntry._meta.db_table)
+    source_type = ContentType.objects.get_for_model(ProtocolCopy).pk
+    if connection.vendor == "postgresql":
+        record, leaf = "convert_to(s.record, 'UTF8')", "decode(s.leaf, 'hex')"
+    else:
+        connection.connection.create_function("pollwatch_unhex", 1, bytes.fromhex)
+        record, leaf = "CAST(s.record AS BLOB)", "pollwatch_unhex(s.leaf)"
+    cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {entries}")
+    (before,) = cursor.fetchone()
+    cursor.execute(
+        f"INSERT INTO {entries} (election_id, kind, canonical, leaf_hash, source_type_id, "
+        f"source_pk, created_at) SELECT %s, %s, {record}, {leaf}, %s, s.copy_uuid, %s "
+        f"FROM {staged} AS s WHERE NOT EXISTS "
+        f"(SELECT 1 FROM {_COPIES} AS t WHERE t.id = {_id('s.id')}) ORDER BY s.row",
+        [
+            election.pk,
+            canonical.RECORD_KIND,
+            source_type,
+            connection.ops.adapt_datetimefield_value(received_at),
+        ],
+    )
+    cursor.execute(
+        f"INSERT INTO {pending} (election_id, entry_id) SELECT %s, e.id FROM {entries} AS e "
+        f"WHERE e.election_id = %s AND e.source_type_id = %s AND e.id > %s "
+        f"AND EXISTS (SELECT 1 FROM {staged} AS s WHERE s.copy_uuid = e.source_pk) "
+        f"ORDER BY e.id",
+        [election.pk, election.pk, source_type, before],
+    )
+
+
+def _insert(cursor: CursorWrapper, election: Election, now: datetime.datetime) -> int:
     staged = _q(_STAGED.name)
     postgres = connection.vendor == "postgresql"
     figures = "CAST(s.figures AS jsonb)" if postgres else "s.figures"
-    received_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    received_at = connection.ops.adapt_datetimefield_value(now)
     cursor.execute(
         f"INSERT INTO {_COPIES} (id, election_id, station_id, observer_id, organisation_id, "
         f"figures, all_members_signed, certified, body_sha256, received_at) "
