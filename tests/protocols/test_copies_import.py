@@ -17,6 +17,7 @@ from pollwatch.core.synth import LINE_KEYS, SyntheticElection, SynthParams, gene
 from pollwatch.core.tlog import leaf_hash
 from pollwatch.demo.election import load_synthetic_election
 from pollwatch.ledger.appending import canonical_bytes
+from pollwatch.ledger.database_check import check_database
 from pollwatch.ledger.models import LogEntry, PendingEntry
 from pollwatch.protocols import canonical
 from pollwatch.protocols.copies_encoding import CopyEncoder
@@ -186,6 +187,8 @@ def test_every_imported_copy_is_sealed_in_the_log_once(
     assert {entry.pk for entry in entries.values()} <= pending
     _import(election, directory / "copies.csv")  # skipped copies are not logged again
     assert LogEntry.objects.filter(kind=canonical.RECORD_KIND).count() == len(entries)
+    # The ledger's own check: every copy logged, each as its record builder rebuilds it.
+    assert check_database(election).problems == []
 
 
 # --- bad input: a precise error, nothing stored ---------------------------------------------
