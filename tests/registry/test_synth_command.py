@@ -132,3 +132,35 @@ def test_cli_shows_progress_on_stderr(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Writing" in result.stderr and "100%" in result.stderr
     assert "200 polling stations" in result.stdout
+
+
+def test_observer_and_fault_flags(tmp_path: Path) -> None:
+    out = tmp_path / "election"
+    printed = _synth(
+        "--stations", "500", "--coverage", "0", "--unreported", "0", "--faulty-totals", "2",
+        "--organisations", "3", "--out", str(out),
+    )  # fmt: skip
+    assert "3 organisations, 0 observers, 0 protocol copies" in printed
+    assert "2 wrong territorial totals" in printed
+    copies = (out / "copies.csv").read_text(encoding="utf-8").splitlines()
+    assert len(copies) == 1  # the header alone
+    organisations = (out / "organisations.csv").read_text(encoding="utf-8").splitlines()
+    assert len(organisations) == 4
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--coverage", "1.5"], "coverage must be a share between 0 and 1"),
+        (["--slips", "-1"], "slips must be a share"),
+        (["--organisations", "0"], "organisations must be between 1 and"),
+        (["--faulty-totals", "100000"], "faulty_totals"),
+    ],
+)
+def test_refuses_impossible_observation_parameters(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(CommandError, match=message):
+        _synth("--stations", "100", *args, "--out", str(out))
+    assert not out.exists()
