@@ -410,3 +410,17 @@ def test_estimates_match_the_cli_estimator(election: Election, people: dict[str,
     )
     assert progress.turnout is not None
     assert progress.turnout.moe99 == pytest.approx(float(expected.turnout.moe99))
+
+
+def test_without_a_size_the_design_s_is_drawn(
+    election: Election, people: dict[str, User | None]
+) -> None:
+    from pollwatch.analysis.pvt_plan import design, sample_frame
+
+    page = text(client_of(people, "analyst").get(pvt_url(election)))
+    planned = design(sample_frame(election)[1], 0.02, "0.95", 0.5)
+    # The formula asks for fewer stations than two in every region: the draw takes the least.
+    assert planned.stations_needed < planned.minimum_stations == planned.suggested_size
+    assert f'data-value="minimum-stations">{planned.minimum_stations}<' in page
+    assert draw(client_of(people, "analyst"), election, size="").status_code == 303
+    assert PvtPlan.objects.get().sample_size == planned.suggested_size

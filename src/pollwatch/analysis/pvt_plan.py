@@ -27,6 +27,7 @@ from pollwatch.core.pvt import (
     stations_for,
     stratified_sample,
 )
+from pollwatch.core.pvt.frame import MIN_PER_STRATUM
 from pollwatch.registry.models import Election
 
 
@@ -44,6 +45,11 @@ class Design:
     frame_voters: int  # N
     voters_needed: float  # n, unrounded
     stations_needed: int  # n over the average registered voters per station, rounded up
+    minimum_stations: int  # MIN_PER_STRATUM in every region: the least a draw accepts
+
+    @property
+    def suggested_size(self) -> int:
+        return max(self.stations_needed, self.minimum_stations)
 
 
 def sample_frame(election: Election) -> tuple[StationFigures, SamplingFrame]:
@@ -82,6 +88,7 @@ def design(frame: SamplingFrame, margin: float, confidence: str, share: float) -
         frame_voters=voters,
         voters_needed=needed,
         stations_needed=min(per_station, stations),
+        minimum_stations=int(np.minimum(frame.stratum_sizes(), MIN_PER_STRATUM).sum()),
     )
 
 
@@ -98,7 +105,7 @@ def draw_plan(
     """Draw the sample (``size`` stations, default the design's) and keep it with its design."""
     figures, frame = sample_frame(election)
     planned = design(frame, margin, confidence, share)
-    size = planned.stations_needed if size is None else size
+    size = planned.suggested_size if size is None else size
     if PvtPlan.objects.filter(election=election).exists():
         raise PlanError(_("A sample has already been drawn for this election; it stays as drawn."))
     try:

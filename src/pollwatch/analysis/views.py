@@ -135,7 +135,7 @@ def _pvt_page(
             status = 400
         if context["may_draw"]:
             chosen = form.cleaned_data if form.is_bound and form.is_valid() else {}
-            size = context["design"].stations_needed if "design" in context else None
+            size = context["design"].suggested_size if "design" in context else None
             # A fresh seed to start from; whatever is drawn, the plan records it.
             initial = {**chosen, "size": size, "seed": secrets.randbelow(1_000_000)}
             context["draw_form"] = draw_form or PvtDrawForm(initial=initial, auto_id="draw-%s")
