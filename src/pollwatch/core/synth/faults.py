@@ -97,7 +97,6 @@ def inject_faults(
     rng: np.random.Generator,
 ) -> tuple[Faults, Publication]:
     honest = protocols.figures
-    stations = honest.shape[0]
     covered = np.unique(observation.copy_station)
     pool = rng.permutation(covered).astype(np.intp)
     # Stuffing needs voters who did not vote; anywhere else any covered station will do.
@@ -105,76 +104,32 @@ def inject_faults(
     room = honest[:, _LINE["registered"]] - issued
 
     stuffed = _take(pool[room[pool] >= 1], at_least_one(params.stuffed, covered.size))
-    pool = pool[~np.isin(pool, stuffed)]  # keeps the shuffle
+    pool = _without(pool, stuffed)
     errors = _take(pool, at_least_one(params.arithmetic_errors, covered.size))
-    pool = pool[~np.isin(pool, errors)]  # keeps the shuffle
-
+    pool = _without(pool, errors)
     faulty = np.sort(
         rng.choice(len(structure.territorial_codes), params.faulty_totals, replace=False)
     ).astype(np.intp)
     checkable = ~np.isin(structure.station_territorial[pool], faulty)
     missing = _take(pool[checkable], at_least_one(params.missing_official, covered.size))
-    pool = pool[~np.isin(pool, missing)]  # keeps the shuffle
+    pool = _without(pool, missing)
 
     official = honest.copy()
-    share = rng.uniform(*STUFFING_SHARE, stuffed.size)
-    ballots = np.clip(np.floor(room[stuffed] * share), 1, room[stuffed]).astype(np.int64)
-    for key in STUFFED_LINES:
-        official[stuffed, _LINE[key]] += STUFFING_SIGN[key] * ballots
-
-    error_line = np.array([_LINE[k] for k in ARITHMETIC_LINES], dtype=np.intp)[
-        rng.integers(0, len(ARITHMETIC_LINES), errors.size)
-    ]
-    error_true = honest[errors, error_line]
-    error_published = error_true + _offsets(error_true, rng)
-    official[errors, error_line] = error_published
-
-    copy_figures = honest[observation.copy_station]
+    ballots = _stuff(official, stuffed, room[stuffed], rng)
+    error_line, error_true, error_published = _misprint(official, errors, rng)
     slips = _take(pool, at_least_one(params.slips, observation.copies))
-    # One copy at each slipped station, any of its copies.
-    first = np.searchsorted(observation.copy_station, slips)
-    count = np.searchsorted(observation.copy_station, slips, side="right") - first
-    slip_copy = (first + rng.integers(0, count)).astype(np.intp)
-    slip_line = rng.integers(0, len(LINE_KEYS), slips.size).astype(np.intp)
-    slip_true = copy_figures[slip_copy, slip_line]
-    slip_written = slip_true + _offsets(slip_true, rng)
-    copy_figures[slip_copy, slip_line] = slip_written
-
-    territorial_totals = np.zeros((len(structure.territorial_codes), len(LINE_KEYS)), np.int64)
-    np.add.at(territorial_totals, structure.station_territorial, official)
-    no = territorial_totals[faulty, _LINE["no"]]
-    moved = np.minimum(np.maximum(np.floor(no * rng.uniform(*MOVED_SHARE, faulty.size)), 1), no)
-    moved = moved.astype(np.int64)
-    # A territorial without a single No vote (a tiny election) has none to move.
-    faulty, moved = faulty[moved > 0], moved[moved > 0]
-    territorial_totals[faulty, _LINE["yes"]] += moved
-    territorial_totals[faulty, _LINE["no"]] -= moved
-    region_totals = np.zeros((len(structure.region_codes), len(LINE_KEYS)), np.int64)
-    np.add.at(region_totals, structure.territorial_region, territorial_totals)
-
+    copy_figures, slip_copy, slip_line, slip_true, slip_written = _mistype(
+        honest, observation, slips, rng
+    )
+    territorial_totals, region_totals, faulty, moved = _totals(structure, official, faulty, rng)
     # The later publication: votes moved at honest stations outside the faulty territorials.
-    calm = pool[~np.isin(pool, slips)]
+    calm = _without(pool, slips)
     calm = calm[~np.isin(structure.station_territorial[calm], faulty)]
     calm = calm[official[calm, _LINE["no"]] >= 1]
     revised = _take(calm, at_least_one(params.silent_changes, covered.size))
-    station_before = official[revised].copy()
-    no_votes = official[revised, _LINE["no"]]
-    share = rng.uniform(*MOVED_SHARE, revised.size)
-    revised_votes = np.minimum(np.maximum(np.floor(no_votes * share), 1), no_votes).astype(np.int64)
-    official[revised, _LINE["yes"]] += revised_votes
-    official[revised, _LINE["no"]] -= revised_votes
-    revised_territorial = np.unique(structure.station_territorial[revised]).astype(np.intp)
-    revised_region = np.unique(structure.territorial_region[revised_territorial]).astype(np.intp)
-    territorial_before = territorial_totals[revised_territorial].copy()
-    region_before = region_totals[revised_region].copy()
-    moved_there = np.zeros_like(territorial_totals)
-    np.add.at(
-        moved_there, structure.station_territorial[revised], official[revised] - station_before
-    )
-    territorial_totals += moved_there
-    np.add.at(region_totals, structure.territorial_region, moved_there)
+    revision = _revise(structure, official, territorial_totals, region_totals, revised, rng)
 
-    published = np.ones(stations, dtype=np.bool_)
+    published = np.ones(honest.shape[0], dtype=np.bool_)
     published[missing] = False
     order = np.argsort(slip_copy)
     faults = Faults(
@@ -192,7 +147,7 @@ def inject_faults(
         moved_votes=moved,
         missing_station=missing,
         revised_station=revised,
-        revised_votes=revised_votes,
+        revised_votes=revision.votes,
     )
     publication = Publication(
         station_figures=official,
@@ -200,13 +155,125 @@ def inject_faults(
         territorial_totals=territorial_totals,
         region_totals=region_totals,
         copy_figures=copy_figures,
-        revised_territorial=revised_territorial,
-        revised_region=revised_region,
-        station_before=station_before,
-        territorial_before=territorial_before,
-        region_before=region_before,
+        revised_territorial=revision.territorial,
+        revised_region=revision.region,
+        station_before=revision.station_before,
+        territorial_before=revision.territorial_before,
+        region_before=revision.region_before,
     )
     return faults, publication
+
+
+def _stuff(
+    official: NDArray[np.int64],
+    stations: NDArray[np.intp],
+    room: NDArray[np.int64],
+    rng: np.random.Generator,
+) -> NDArray[np.int64]:
+    """Inflate ``official`` in place at ``stations``; returns the ballots added at each."""
+    share = rng.uniform(*STUFFING_SHARE, stations.size)
+    ballots = np.clip(np.floor(room * share), 1, room).astype(np.int64)
+    for key in STUFFED_LINES:
+        official[stations, _LINE[key]] += STUFFING_SIGN[key] * ballots
+    return ballots
+
+
+def _misprint(
+    official: NDArray[np.int64], stations: NDArray[np.intp], rng: np.random.Generator
+) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.int64]]:
+    """Publish one figure of each station wrong, in place: (line, true, published)."""
+    line = np.array([_LINE[k] for k in ARITHMETIC_LINES], dtype=np.intp)[
+        rng.integers(0, len(ARITHMETIC_LINES), stations.size)
+    ]
+    true = official[stations, line]
+    published = true + _offsets(true, rng)
+    official[stations, line] = published
+    return line, true, published
+
+
+def _mistype(
+    honest: NDArray[np.int64],
+    observation: Observation,
+    stations: NDArray[np.intp],
+    rng: np.random.Generator,
+) -> tuple[
+    NDArray[np.int64], NDArray[np.intp], NDArray[np.intp], NDArray[np.int64], NDArray[np.int64]
+]:
+    """The copies as written: one figure of one copy mistyped at each of ``stations``.
+
+    Returns (copy figures, slipped copy, line, true, written)."""
+    copy_figures = honest[observation.copy_station]
+    first = np.searchsorted(observation.copy_station, stations)
+    count = np.searchsorted(observation.copy_station, stations, side="right") - first
+    copy = (first + rng.integers(0, count)).astype(np.intp)
+    line = rng.integers(0, len(LINE_KEYS), stations.size).astype(np.intp)
+    true = copy_figures[copy, line]
+    written = true + _offsets(true, rng)
+    copy_figures[copy, line] = written
+    return copy_figures, copy, line, true, written
+
+
+def _totals(
+    structure: Structure,
+    official: NDArray[np.int64],
+    faulty: NDArray[np.intp],
+    rng: np.random.Generator,
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.intp], NDArray[np.int64]]:
+    """Territorial and region totals as published: the sums, but for the faulty territorials
+    (No votes moved to Yes). Returns (territorial, region, faulty, moved votes)."""
+    territorial = np.zeros((len(structure.territorial_codes), len(LINE_KEYS)), np.int64)
+    np.add.at(territorial, structure.station_territorial, official)
+    no = territorial[faulty, _LINE["no"]]
+    moved = np.minimum(np.maximum(np.floor(no * rng.uniform(*MOVED_SHARE, faulty.size)), 1), no)
+    moved = moved.astype(np.int64)
+    # A territorial without a single No vote (a tiny election) has none to move.
+    faulty, moved = faulty[moved > 0], moved[moved > 0]
+    territorial[faulty, _LINE["yes"]] += moved
+    territorial[faulty, _LINE["no"]] -= moved
+    region = np.zeros((len(structure.region_codes), len(LINE_KEYS)), np.int64)
+    np.add.at(region, structure.territorial_region, territorial)
+    return territorial, region, faulty, moved
+
+
+@dataclass(frozen=True)
+class _Revision:
+    votes: NDArray[np.int64]
+    territorial: NDArray[np.intp]
+    region: NDArray[np.intp]
+    station_before: NDArray[np.int64]
+    territorial_before: NDArray[np.int64]
+    region_before: NDArray[np.int64]
+
+
+def _revise(
+    structure: Structure,
+    official: NDArray[np.int64],
+    territorial_totals: NDArray[np.int64],
+    region_totals: NDArray[np.int64],
+    revised: NDArray[np.intp],
+    rng: np.random.Generator,
+) -> _Revision:
+    """Move No votes to Yes at ``revised`` and in the totals above, in place."""
+    station_before = official[revised].copy()
+    no = official[revised, _LINE["no"]]
+    share = rng.uniform(*MOVED_SHARE, revised.size)
+    votes = np.minimum(np.maximum(np.floor(no * share), 1), no).astype(np.int64)
+    official[revised, _LINE["yes"]] += votes
+    official[revised, _LINE["no"]] -= votes
+    territorial = np.unique(structure.station_territorial[revised]).astype(np.intp)
+    region = np.unique(structure.territorial_region[territorial]).astype(np.intp)
+    territorial_before = territorial_totals[territorial].copy()
+    region_before = region_totals[region].copy()
+    moved = np.zeros_like(territorial_totals)
+    np.add.at(moved, structure.station_territorial[revised], official[revised] - station_before)
+    territorial_totals += moved
+    np.add.at(region_totals, structure.territorial_region, moved)
+    return _Revision(votes, territorial, region, station_before, territorial_before, region_before)
+
+
+def _without(pool: NDArray[np.intp], taken: NDArray[np.intp]) -> NDArray[np.intp]:
+    """``pool`` less ``taken``, keeping the shuffle."""
+    return pool[~np.isin(pool, taken)]
 
 
 def _take(candidates: NDArray[np.intp], count: int) -> NDArray[np.intp]:
