@@ -128,10 +128,14 @@ def _load_and_compare(files: Path) -> dict[str, Any]:
     slug = election.slug
     steps: dict[str, float] = {}
 
+    progress = files.parent / "progress.log"  # to follow a long run: tail -f it
+
     def timed(step: str, *args: str, **options: object) -> None:
         start = time.perf_counter()
         call_command(*args, **options, **quiet)
         steps[step] = round(time.perf_counter() - start, 2)
+        with progress.open("a", encoding="utf-8") as log:
+            print(f"{step} {steps[step]:.2f} s", file=log)
 
     timed(
         "import_structure", "import_structure", election=slug, preset="pollwatch",
@@ -150,9 +154,10 @@ def _load_and_compare(files: Path) -> dict[str, Any]:
             f"import_{name}", "import_official", str(files / f"{name}.csv"), election=slug,
             totals=totals, no_crosscheck=True,
         )  # fmt: skip
-    timed("import_copies", "import_copies", str(files / "copies.csv"), election=slug)
+    copies = str(files / "copies.csv")
+    timed("import_copies", "import_copies", copies, election=slug, no_crosscheck=True)
     timed("crosscheck", "crosscheck", election=slug)
-    timed("import_copies_again", "import_copies", str(files / "copies.csv"), election=slug)
+    timed("import_copies_again", "import_copies", copies, election=slug, no_crosscheck=True)
 
     expected = read_ground_truth(files / "ground_truth.json")
     recorded = recorded_findings(election)

@@ -41,9 +41,16 @@ def loaded(synthetic: tuple[Path, SyntheticElection]) -> tuple[Path, SyntheticEl
     return directory, election, stored
 
 
-def _import(election: Election, path: Path) -> str:
+def _import(election: Election, path: Path, *options: str) -> str:
     out = StringIO()
-    call_command("import_copies", str(path), election=election.slug, no_progress=True, stdout=out)
+    call_command(
+        "import_copies",
+        str(path),
+        *options,
+        election=election.slug,
+        no_progress=True,
+        stdout=out,
+    )
     return out.getvalue()
 
 
@@ -94,6 +101,21 @@ def test_imports_every_copy_as_written(
             supersedes=None,
         )
         assert copy.body_sha256 == canonical.body_sha256(body)
+
+
+def test_the_findings_are_recomputed_unless_asked_not_to(
+    loaded: tuple[Path, SyntheticElection, Election], tmp_path: Path
+) -> None:
+    directory, _synthetic, election = loaded
+    rows = _rows(directory / "copies.csv")
+    printed = _import(election, _write(tmp_path / "some.csv", rows[:5]), "--no-crosscheck")
+    assert "Findings" not in printed and not election.findings.exists()
+    printed = _import(election, directory / "copies.csv")
+    assert "Findings: " in printed
+    kinds = set(election.findings.values_list("kind", flat=True))
+    # No official results were imported here: every station with copies lacks one.
+    assert "missing-official-result" in kinds
+    assert "Findings" not in _import(election, directory / "copies.csv")  # nothing new
 
 
 def test_reimporting_skips_what_is_stored(

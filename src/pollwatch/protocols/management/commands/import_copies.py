@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
 from pollwatch.core.tabular import InputError
+from pollwatch.findings.recheck import recheck_election
 from pollwatch.protocols.copies_import import CopiesImportError, import_copies
 from pollwatch.registry.models import Election
 
@@ -18,13 +19,19 @@ class Command(BaseCommand):
     help = (
         "Import observers' protocol copies from CSV, zipped CSV or XLSX: id, station, "
         "organisation, observer, all_members_signed, certified and one column per protocol "
-        "line. All or nothing; a copy already stored with the same id and body is skipped."
+        "line. All or nothing; a copy already stored with the same id and body is skipped. "
+        "The election's findings are recomputed afterwards."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--election", required=True, metavar="SLUG", help=_("election slug"))
         parser.add_argument("file", type=Path, help=_("copies table: .csv, .csv.zip or .xlsx"))
         parser.add_argument("--sheet", metavar="NAME", help=_("XLSX sheet of copies"))
+        parser.add_argument(
+            "--no-crosscheck",
+            action="store_true",
+            help=_("do not recompute the cross-check's findings after the import"),
+        )
         add_progress_argument(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -42,9 +49,12 @@ class Command(BaseCommand):
                 election, options["file"], sheet=options["sheet"], on_rows=bar.update
             )
         self.stdout.write(
-            _(
-                "Protocol copies: %(created)s imported, %(unchanged)s already stored. "
-                "Run pollwatch crosscheck to update the findings."
-            )
+            _("Protocol copies: %(created)s imported, %(unchanged)s already stored.")
             % {"created": f"{report.created:,}", "unchanged": f"{report.unchanged:,}"}
         )
+        if report.created and not options["no_crosscheck"]:
+            counts = recheck_election(election)
+            self.stdout.write(
+                _("Findings: %(new)d new, %(updated)d updated, %(resolved)d resolved.")
+                % {"new": counts.new, "updated": counts.updated, "resolved": counts.resolved}
+            )
