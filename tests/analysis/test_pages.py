@@ -424,3 +424,11 @@ def test_without_a_size_the_design_s_is_drawn(
     assert f'data-value="minimum-stations">{planned.minimum_stations}<' in page
     assert draw(client_of(people, "analyst"), election, size="").status_code == 303
     assert PvtPlan.objects.get().sample_size == planned.suggested_size
+
+
+def test_a_draw_is_in_the_audit_log(election: Election, people: dict[str, User | None]) -> None:
+    from pollwatch.accounts.models import AuditEntry
+
+    draw(client_of(people, "analyst"), election, seed=5)
+    entry = AuditEntry.objects.get(action="pvt_plan.draw")
+    assert entry.after["seed"] == 5 and entry.after["sample_size"] == 90

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pollwatch.accounts.audit import record_action
 from pollwatch.analysis.election_figures import registry_frame
 from pollwatch.analysis.management.commands.pvt import HANDBOOK_Z
 from pollwatch.analysis.models import PvtPlan, PvtSampleStation, PvtStratum
@@ -146,8 +147,22 @@ def draw_plan(
                 )
                 for i in sample.indices.tolist()
             )
+            record_action(user, "pvt_plan.draw", plan, None, plan_state(plan))
     except IntegrityError:  # drawn by someone else a moment ago
         raise PlanError(
             _("A sample has already been drawn for this election; it stays as drawn.")
         ) from None
     return plan
+
+
+def plan_state(plan: PvtPlan) -> dict[str, object]:
+    """What the audit log keeps of a plan: its design and how to redraw the same sample."""
+    return {
+        "election": plan.election.slug,
+        "margin": plan.margin,
+        "confidence": plan.confidence,
+        "share": plan.share,
+        "sample_size": plan.sample_size,
+        "seed": plan.seed,
+        "frame_stations": plan.frame_stations,
+    }
