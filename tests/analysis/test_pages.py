@@ -225,6 +225,7 @@ def test_bad_requests_are_refused_and_compute_nothing(election: Election) -> Non
     assert response.status_code == 400
     assert "Unknown figures" in text(response)
     assert Client().get(reverse("forensics", args=["nowhere"])).status_code == 404
+    assert Client().get(reverse("pvt", args=["nowhere"])).status_code == 404
     assert not ForensicsReport.objects.exists()
     Client().get(forensics_url(election))
     report = ForensicsReport.objects.get()
@@ -387,6 +388,10 @@ def test_before_any_report_the_page_says_so(tmp_path: Path, people: dict[str, Us
     assert 'data-value="reported">0<' in page
     assert "No sample station has reported yet" in page
     assert 'data-row="option"' not in page
+    # Nothing to test either, and the forensics page says why.
+    forensics = text(Client().get(forensics_url(election, "observed")))
+    assert 'data-state="failed"' in forensics
+    assert "No station has complete figures yet." in forensics
 
 
 def test_estimates_match_the_cli_estimator(election: Election, people: dict[str, Any]) -> None:
