@@ -23,6 +23,7 @@ A coordinator imports only their own organisation's observers and assignments; a
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -288,22 +289,33 @@ def _check_numbers(
         return
     observers = _observer_ids(set(organisations.values()))
     problems = Problems()
-    numbers = sorted(wanted)
-    for chunk in _chunks(numbers):
-        held = Accreditation.objects.filter(election=election, number__in=chunk).values_list(
-            "number", "observer_id", "observer__full_name"
+    staging = StagingTable("pollwatch_staged_numbers", {"number": "text"})
+    rows = ((number,) for number in wanted)
+    with (
+        connection.cursor() as cursor,
+        transaction.atomic(),
+        staging.loaded(cursor, rows, key="number") as staged,
+    ):
+        cursor.execute(
+            f"SELECT a.number, a.observer_id, o.full_name "
+            f"FROM {connection.ops.quote_name(staged.name)} AS s "
+            f"JOIN {Accreditation._meta.db_table} AS a "
+            "ON a.election_id = %s AND a.number = s.number "
+            f"JOIN {Observer._meta.db_table} AS o ON o.id = a.observer_id",
+            [election.pk],
         )
-        for number, holder_id, holder_name in held:
-            row = wanted[number]
-            own = observers.get((organisations[row.organisation], row.code))
-            if own != holder_id:
-                problems.add(
-                    read.source,
-                    row.row,
-                    "accreditation_number",
-                    _("accreditation number %(number)r is already %(holder)s's in %(election)s")
-                    % {"number": number, "holder": holder_name, "election": election.slug},
-                )
+        held = cursor.fetchall()
+    for number, holder_id, holder_name in held:
+        row = wanted[number]
+        own = observers.get((organisations[row.organisation], row.code))
+        if own != holder_id:
+            problems.add(
+                read.source,
+                row.row,
+                "accreditation_number",
+                _("accreditation number %(number)r is already %(holder)s's in %(election)s")
+                % {"number": number, "holder": holder_name, "election": election.slug},
+            )
     problems.raise_if_any()
 
 
@@ -323,6 +335,7 @@ def _write_accreditations(
         ).values_list("observer_id", "status", "number")
     }
     now = timezone.now()
+    stored_now = connection.ops.adapt_datetimefield_value(now)
     actor_id = actor.pk if actor is not None else None
     new: list[tuple[Any, ...]] = []
     granted: list[tuple[int, str]] = []
@@ -332,11 +345,12 @@ def _write_accreditations(
         state = current.get(observer_id)
         if state is None:
             status = AccreditationStatus.ACCREDITED if number else AccreditationStatus.PENDING
-            decided = (actor_id, now) if number else (None, None)
-            new.append((election.pk, observer_id, status.value, number, actor_id, now, *decided))
+            decided = (actor_id, stored_now) if number else (None, None)
+            new.append(
+                (election.pk, observer_id, status.value, number, actor_id, stored_now, *decided)
+            )
         elif number and state[0] != AccreditationStatus.REVOKED and state[1] != number:
             granted.append((observer_id, number))
-    adapt = connection.ops.adapt_datetimefield_value
     columns = [
         "election_id",
         "observer_id",
@@ -350,12 +364,7 @@ def _write_accreditations(
     table = Accreditation._meta.db_table
     try:
         with transaction.atomic():
-            copy_rows(
-                cursor,
-                table,
-                columns,
-                ((*row[:5], adapt(row[5]), row[6], adapt(row[7])) for row in new),
-            )
+            copy_rows(cursor, table, columns, new)
             if granted:
                 _grant(cursor, election.pk, granted, actor_id, now)
     except IntegrityError as error:
@@ -415,7 +424,7 @@ def import_assignments(
     organisations = _resolve_organisations(actor, read, problems)
     observers = _observer_ids(set(organisations.values()))
     stations = _station_ids(election, {row.station for row in read.rows})
-    wanted: dict[int, set[tuple[int, int, datetime.datetime, datetime.datetime]]] = defaultdict(set)
+    wanted: dict[int, set[_Key]] = defaultdict(set)
     for row in read.rows:
         organisation_id = organisations.get(row.organisation)
         if organisation_id is None:
@@ -443,18 +452,19 @@ def import_assignments(
     problems.raise_if_any()
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(set(organisations.values()))
-        existing = _existing_assignments(election, set(organisations.values()), wanted)
+        existing = _existing_assignments(cursor, election, set(organisations.values()), wanted)
         keep = {key for key in existing if key in wanted[key[0]]}
         new = [key for keys in wanted.values() for key in keys if key not in existing]
         gone = [pk for key, pk in existing.items() if key not in keep]
         for chunk in _chunks(gone):
             Assignment.objects.filter(pk__in=chunk).delete()
-        adapt = connection.ops.adapt_datetimefield_value
+        # Windows repeat: each distinct moment is converted to the stored form once.
+        stored = functools.cache(connection.ops.adapt_datetimefield_value)
         copy_rows(
             cursor,
             Assignment._meta.db_table,
             ["observer_id", "station_id", "starts_at", "ends_at"],
-            ((o, s, adapt(starts), adapt(ends)) for o, s, starts, ends in new),
+            ((o, s, stored(starts), stored(ends)) for o, s, starts, ends in new),
         )
         _audit_assignments(actor, read, organisations, observers, new, existing, gone, election)
         if dry_run:
@@ -462,26 +472,54 @@ def import_assignments(
     return ImportReport(len(new), 0, len(keep), removed=len(gone), dry_run=dry_run)
 
 
+# (observer id, station id, starts, ends), the moments aware.
+_Key = tuple[int, int, datetime.datetime, datetime.datetime]
+
+
 def _station_ids(election: Election, codes: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for chunk in _chunks(sorted(codes)):
-        found.update(
-            PollingStation.objects.filter(election=election, code__in=chunk).values_list(
-                "code", "pk"
-            )
+    """Station code → id for the file's codes, by one join with the staged codes."""
+    if not codes:
+        return {}
+    staging = StagingTable("pollwatch_staged_station_codes", {"code": "text"})
+    table = PollingStation._meta.db_table
+    rows = ((code,) for code in codes)
+    with (
+        connection.cursor() as cursor,
+        transaction.atomic(),
+        staging.loaded(cursor, rows, key="code") as staged,
+    ):
+        cursor.execute(
+            f"SELECT s.code, p.id FROM {connection.ops.quote_name(staged.name)} AS s "
+            f"JOIN {table} AS p ON p.election_id = %s AND p.code = s.code",
+            [election.pk],
         )
-    return found
+        return dict(cursor.fetchall())
 
 
 def _existing_assignments(
-    election: Election, organisation_ids: set[int], observers: Iterable[int]
-) -> dict[tuple[int, int, datetime.datetime, datetime.datetime], int]:
+    cursor: CursorWrapper, election: Election, organisation_ids: set[int], observers: Iterable[int]
+) -> dict[_Key, int]:
     """The election's assignments of the given observers, keyed like the file's rows."""
     named = set(observers)
-    rows = Assignment.objects.filter(
-        station__election=election, observer__organisation_id__in=organisation_ids
-    ).values_list("observer_id", "station_id", "starts_at", "ends_at", "pk")
-    return {(o, s, a, b): pk for o, s, a, b, pk in rows if o in named}
+    if not named:
+        return {}
+    marks = ", ".join(["%s"] * len(organisation_ids))
+    cursor.execute(
+        f"SELECT a.observer_id, a.station_id, a.starts_at, a.ends_at, a.id "
+        f"FROM {Assignment._meta.db_table} AS a "
+        f"JOIN {PollingStation._meta.db_table} AS p ON p.id = a.station_id "
+        f"JOIN {Observer._meta.db_table} AS o ON o.id = a.observer_id "
+        f"WHERE p.election_id = %s AND o.organisation_id IN ({marks})",
+        [election.pk, *sorted(organisation_ids)],
+    )
+    # Read raw, without the ORM's conversion per value: SQLite gives naive UTC datetimes.
+    if connection.vendor == "sqlite":
+        return {
+            (o, s, a.replace(tzinfo=datetime.UTC), b.replace(tzinfo=datetime.UTC)): pk
+            for o, s, a, b, pk in cursor.fetchall()
+            if o in named
+        }
+    return {(o, s, a, b): pk for o, s, a, b, pk in cursor.fetchall() if o in named}
 
 
 def _audit_assignments(
@@ -489,8 +527,8 @@ def _audit_assignments(
     read: FileRows[AssignmentRow],
     organisations: dict[str, int],
     observers: dict[tuple[int, str], int],
-    new: list[tuple[int, int, datetime.datetime, datetime.datetime]],
-    existing: dict[tuple[int, int, datetime.datetime, datetime.datetime], int],
+    new: list[_Key],
+    existing: dict[_Key, int],
     gone: list[int],
     election: Election,
 ) -> None:
