@@ -117,6 +117,17 @@ def _mapping(
     return native_mapping(line_keys)
 
 
+def already_imported(election: Election, sha256: str, *, totals: bool) -> OfficialSnapshot | None:
+    """The latest snapshot of this kind (station results or commission totals) if it came from
+    the very same bytes: then nothing can have changed since, and the file need not be read."""
+    snapshots = OfficialSnapshot.objects.filter(election=election)
+    snapshots = (
+        snapshots.filter(commission_rows__gt=0) if totals else snapshots.filter(station_rows__gt=0)
+    )
+    latest = snapshots.order_by("-imported_at", "-pk").first()
+    return latest if latest is not None and latest.sha256 == sha256 else None
+
+
 def import_official(
     election: Election,
     table: OfficialTable,
@@ -131,6 +142,9 @@ def import_official(
     place_ids = _resolve_places(election, table)
     with transaction.atomic():
         lock_scope(election, Scope.election(frozenset({SILENT_CHANGE})))
+        latest = already_imported(election, sha256, totals=table.totals)
+        if latest is not None:
+            return ImportReport(latest, False, len(table.codes), 0, 0, len(table.codes), None)
         current = _current(election, table.totals, template.line_keys)
         new_values = _in_template_columns(table, template.line_keys)
         changed_rows, first = _changes(place_ids, new_values, current)
@@ -266,30 +280,27 @@ def _write_rows(
     place_ids: npt.NDArray[np.int64],
     rows: npt.NDArray[np.intp],
 ) -> None:
-    keys = [json.dumps(key) for key in table.line_keys]
+    # One %-format per row, the JSON's keys fixed in it: the line keys are identifiers.
+    body = "{" + ",".join(f"{json.dumps(key)}:%d" for key in table.line_keys) + "}"
     place_column = "commission_id" if table.totals else "station_id"
     other_column = "station_id" if table.totals else "commission_id"
     values = table.values[rows].tolist()
     places = place_ids[rows].tolist()
-
     table_name = OfficialResult._meta.db_table
     if connection.vendor == "postgresql":
         # COPY's text format in large writes: a row per write costs a round of Python calls
-        # per row. The JSON holds line keys (identifiers) and integers: nothing to escape.
-        prefix = f"{snapshot.pk}\t{election.pk}\t"
+        # per row. The JSON holds line keys and integers: nothing to escape.
+        line = f"{snapshot.pk}\t{election.pk}\t%d\t{body}\tt\n"
         with cursor.cursor.copy(
             f"COPY {table_name} (snapshot_id, election_id, {place_column}, figures, current) "
             "FROM STDIN"
         ) as copy:
             for start in range(0, len(places), _COPY_BATCH):
+                end = start + _COPY_BATCH
                 copy.write(
                     "".join(
-                        f"{prefix}{place}\t{{{_body(keys, figures)}}}\tt\n"
-                        for place, figures in zip(
-                            places[start : start + _COPY_BATCH],
-                            values[start : start + _COPY_BATCH],
-                            strict=True,
-                        )
+                        line % (place, *figures)
+                        for place, figures in zip(places[start:end], values[start:end], strict=True)
                     )
                 )
         return
@@ -298,14 +309,10 @@ def _write_rows(
         table_name,
         ["snapshot_id", "election_id", place_column, other_column, "figures", "current"],
         (
-            (snapshot.pk, election.pk, place, None, "{" + _body(keys, figures) + "}", True)
+            (snapshot.pk, election.pk, place, None, body % tuple(figures), True)
             for place, figures in zip(places, values, strict=True)
         ),
     )
-
-
-def _body(keys: list[str], figures: list[int]) -> str:
-    return ",".join(f"{key}:{value}" for key, value in zip(keys, figures, strict=True))
 
 
 _COPY_BATCH = 10_000

@@ -42,16 +42,36 @@ class OfficialSnapshot(models.Model):
 
 
 class OfficialResult(models.Model):
-    """One station's results or one commission's total, as one snapshot published it."""
+    """One station's results or one commission's total, as one snapshot published it.
 
-    snapshot = models.ForeignKey(OfficialSnapshot, on_delete=models.PROTECT, related_name="rows")
-    election = models.ForeignKey(Election, on_delete=models.PROTECT, related_name="+")
+    The foreign keys have no database constraint: the import is the only writer, and it
+    resolves every place from the registry in the transaction that writes the rows. A
+    constraint would make PostgreSQL check and lock the referenced station for every row at
+    commit — most of a million-row import's time. Deleting a referenced row is still refused
+    (PROTECT is enforced by Django).
+    """
+
+    # Indexed only where reads need it: every row of an import shares its snapshot and
+    # election (the (election, current) index serves the election), and commission totals
+    # are few (their partial unique index serves them). Each index costs a million-row
+    # import a tenth of its time.
+    snapshot = models.ForeignKey(
+        OfficialSnapshot,
+        on_delete=models.PROTECT,
+        related_name="rows",
+        db_constraint=False,
+        db_index=False,
+    )
+    election = models.ForeignKey(
+        Election, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
     station = models.ForeignKey(
         PollingStation,
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="official_results",
+        db_constraint=False,
     )
     commission = models.ForeignKey(
         Commission,
@@ -59,6 +79,8 @@ class OfficialResult(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="official_results",
+        db_constraint=False,
+        db_index=False,
     )
     figures = models.JSONField(_("figures"))  # line key -> integer
     current = models.BooleanField(_("current"), default=True)

@@ -11,8 +11,14 @@ from django.utils.translation import gettext as _
 from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
 from pollwatch.core.tabular import InputError
 from pollwatch.findings.recheck import recheck_election
-from pollwatch.official.importing import file_sha256, import_official, read_official
+from pollwatch.official.importing import (
+    already_imported,
+    file_sha256,
+    import_official,
+    read_official,
+)
 from pollwatch.official.mapping import official_preset_names
+from pollwatch.official.models import OfficialSnapshot
 from pollwatch.registry.models import Election
 
 
@@ -53,6 +59,13 @@ class Command(BaseCommand):
                 _("No election with the slug %(slug)s.") % {"slug": options["election"]}
             ) from None
         path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(_("%(path)s: file not found") % {"path": path})
+        sha256 = file_sha256(path)
+        earlier = already_imported(election, sha256, totals=options["totals"])
+        if earlier is not None:
+            self._unchanged(earlier)
+            return
         with reported_as_command_error(InputError):
             with progress_bar(options, desc=_("reading"), unit=" rows") as bar:
                 table = read_official(
@@ -68,13 +81,10 @@ class Command(BaseCommand):
                 election,
                 table,
                 source=options["source"] or str(path),
-                sha256=file_sha256(path),
+                sha256=sha256,
             )
         if not report.created:
-            self.stdout.write(
-                _("This file was imported before (%(when)s) and nothing changed: nothing to do.")
-                % {"when": report.snapshot.imported_at.isoformat(timespec="seconds")}
-            )
+            self._unchanged(report.snapshot)
             return
         self.stdout.write(
             _(
@@ -99,3 +109,9 @@ class Command(BaseCommand):
                 _("Cross-check: %(new)d new, %(resolved)d resolved findings.")
                 % {"new": counts.new, "resolved": counts.resolved}
             )
+
+    def _unchanged(self, snapshot: OfficialSnapshot) -> None:
+        self.stdout.write(
+            _("This file was imported before (%(when)s) and nothing changed: nothing to do.")
+            % {"when": snapshot.imported_at.isoformat(timespec="seconds")}
+        )
