@@ -167,3 +167,24 @@ def test_admin_login_goes_through_the_site_login() -> None:
     client = Client()
     client.post("/admin/login/", {"username": "ada", "password": PASSWORD})
     assert not _logged_in(client)
+
+
+def test_an_administrator_lifts_a_lockout_in_the_admin() -> None:
+    from tests.accounts.factories import login_verified
+
+    make_user("olga", Role.OBSERVER)
+    for _attempt in range(5):
+        _login(Client(), "olga", "wrong password here")
+    lock = LoginLock.objects.get(username="olga")
+    clerk = Client()
+    login_verified(clerk, make_user("cleo", Role.DATA_CLERK, password=None))
+    delete = f"/admin/accounts/loginlock/{lock.pk}/delete/"
+    assert clerk.post(delete, {"post": "yes"}).status_code == 403
+    assert LoginLock.objects.filter(pk=lock.pk).exists()
+
+    admin = Client()
+    login_verified(admin, make_user("ada", Role.ADMINISTRATOR, password=None))
+    assert admin.get("/admin/accounts/loginlock/").status_code == 200
+    assert admin.post(delete, {"post": "yes"}).status_code == 302
+    client = Client()
+    assert _login(client, "olga", PASSWORD) == 302 and _logged_in(client)

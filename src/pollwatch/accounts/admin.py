@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from pollwatch.accounts.models import AuditEntry
+from pollwatch.accounts.models import AuditEntry, LoginLock
 from pollwatch.accounts.roles import Role, roles_of
 
 
@@ -36,3 +36,28 @@ class AuditEntryAdmin(admin.ModelAdmin):
 def _is_administrator(request: HttpRequest) -> bool:
     user = request.user
     return user.is_active and (user.is_superuser or Role.ADMINISTRATOR in roles_of(user))
+
+
+@admin.register(LoginLock)
+class LoginLockAdmin(admin.ModelAdmin):
+    """Administrators see which account names are locked and can lift a lockout early (by
+    deleting the lock; the admin's own history records who did)."""
+
+    list_display = ["username", "consecutive_failures", "locked_until"]
+    search_fields = ["username"]
+    readonly_fields = ["username", "consecutive_failures", "locked_until"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_administrator(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_administrator(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_administrator(request)
