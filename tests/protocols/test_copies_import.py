@@ -365,3 +365,17 @@ def test_a_row_written_loosely_but_correctly_is_accepted(
     # The same copy written plainly is the same copy: skipped on re-import.
     plain = _changed(rows, 0, all_members_signed="yes", certified="no")
     assert "0 imported, 2 already stored" in _import(election, _write(tmp_path / "p.csv", plain))
+
+
+def test_an_xlsx_file_imports_the_same_copies(
+    loaded: tuple[Path, SyntheticElection, Election], tmp_path: Path
+) -> None:
+    directory, synthetic, election = loaded
+    write_files(synthetic, tmp_path / "xlsx", "xlsx")
+    printed = _import(election, tmp_path / "xlsx" / "copies.xlsx")
+    assert f"{synthetic.observation.copies:,} imported" in printed
+    csv_election = ProtocolCopy.objects.order_by("id").values_list("id", "body_sha256")
+    stored = list(csv_election)
+    ProtocolCopy.objects.all().delete()
+    _import(election, directory / "copies.csv", "--no-crosscheck")
+    assert list(csv_election) == stored
