@@ -3,6 +3,7 @@ with nothing stored, the estimate with and without official results."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from collections.abc import Iterator
@@ -63,6 +64,7 @@ def reports_inline(monkeypatch: pytest.MonkeyPatch, quick_klimek: None) -> Itera
     monkeypatch.setattr(
         forensics_reports, "run_in_background", lambda function, report_id: function(report_id)
     )
+    monkeypatch.setattr(forensics_reports, "REFRESH_INTERVAL", datetime.timedelta(0))
     cache.clear()
     yield
     cache.clear()
@@ -198,6 +200,26 @@ def test_while_a_report_is_computed_the_last_one_is_shown_and_none_other_starts(
     client.get(forensics_url(election))
     assert started == [1, 1]
     assert ForensicsReport.objects.get(status="computing").state == data_state(election)
+
+
+def test_an_outdated_report_is_brought_up_to_date_at_most_every_interval(
+    election: Election, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(forensics_reports, "REFRESH_INTERVAL", datetime.timedelta(minutes=5))
+    client = Client()
+    client.get(forensics_url(election))
+    first = ForensicsReport.objects.get()
+    Assignment.objects.filter(pk=Assignment.objects.order_by("pk").first().pk).delete()
+    page = text(client.get(forensics_url(election)))
+    assert ForensicsReport.objects.get() == first  # too soon: nothing started
+    assert 'data-state="waiting"' in page and 'hx-trigger="every 30s"' in page
+    assert 'data-state="ready"' in page
+    ForensicsReport.objects.filter(pk=first.pk).update(
+        finished_at=timezone.now() - datetime.timedelta(minutes=6)
+    )
+    page = text(client.get(forensics_url(election)))
+    assert ForensicsReport.objects.count() == 2
+    assert 'data-state="waiting"' not in page and "New data has arrived" not in page
 
 
 def test_an_election_without_official_results_says_so(tmp_path: Path) -> None:
@@ -437,3 +459,20 @@ def test_a_draw_is_in_the_audit_log(election: Election, people: dict[str, User |
     draw(client_of(people, "analyst"), election, seed=5)
     entry = AuditEntry.objects.get(action="pvt_plan.draw")
     assert entry.after["seed"] == 5 and entry.after["sample_size"] == 90
+
+
+def test_progress_is_recounted_at_most_every_few_seconds(
+    election: Election, people: dict[str, User | None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pollwatch.analysis import pvt_progress
+
+    draw(client_of(people, "analyst"), election, size=150)
+    plan = PvtPlan.objects.get()
+    first = pvt_progress.plan_progress(plan)
+    # The cache hands out copies: the time it was counted tells them apart.
+    assert pvt_progress.plan_progress(plan).computed_at == first.computed_at  # the same data
+    Assignment.objects.filter(pk=Assignment.objects.order_by("pk").first().pk).delete()
+    # New data, but counted a moment ago.
+    assert pvt_progress.plan_progress(plan).computed_at == first.computed_at
+    monkeypatch.setattr(pvt_progress, "REFRESH_SECONDS", 0)
+    assert pvt_progress.plan_progress(plan).computed_at > first.computed_at

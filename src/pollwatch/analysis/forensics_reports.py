@@ -14,7 +14,8 @@ import logging
 import math
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -44,7 +45,9 @@ logger = logging.getLogger(__name__)
 Status = ForensicsReport.Status
 SEED = 0  # bootstrap and simulations: the same data always gives the same report
 # A computation still "computing" after this long died with its process: it may be redone.
-ABANDONED_AFTER = timedelta(hours=1)
+ABANDONED_AFTER = timedelta(minutes=30)
+# A report of older data is brought up to date at most this often.
+REFRESH_INTERVAL = timedelta(minutes=5)
 # The figures a report renders, in the order the page shows them.
 FIGURES = (
     "fingerprint",
@@ -72,22 +75,43 @@ def latest_report(election: Election, source: str) -> ForensicsReport | None:
     )
 
 
-def request_report(election: Election, source: str) -> ForensicsReport | None:
-    """The report of the data as it is now: finished, or being computed (claimed here if
-    nobody computes it yet). None while another state's computation runs: one at a time."""
+@dataclass(frozen=True)
+class ReportRequest:
+    """What a page shows: the latest finished report, whether it is the current data's, and
+    whether a newer one is being computed or waits for the refresh interval."""
+
+    shown: ForensicsReport | None
+    current: bool  # `shown` was computed on the data as it is now
+    computing: bool
+    next_refresh: datetime | None  # when an outdated report will be recomputed, if waiting
+
+
+def request_report(election: Election, source: str) -> ReportRequest:
+    """The report of the data as it is now, claiming its computation if nobody computes it
+    yet — one at a time per election and source, and at most once per REFRESH_INTERVAL: on
+    election night copies arrive every second, and each would otherwise start a fit."""
     state = data_state(election)
+    latest = latest_report(election, source)
     current = ForensicsReport.objects.filter(election=election, source=source, state=state).first()
     if current is not None and not _abandoned(current):
-        return current
+        computing = current.status == Status.COMPUTING
+        return ReportRequest(latest if computing else current, not computing, computing, None)
     running = ForensicsReport.objects.filter(
         election=election, source=source, status=Status.COMPUTING
     ).first()
     if running is not None and not _abandoned(running):
-        return None
+        return ReportRequest(latest, False, True, None)
+    if latest is not None and latest.finished_at is not None:
+        next_refresh = latest.finished_at + REFRESH_INTERVAL
+        if timezone.now() < next_refresh:
+            return ReportRequest(latest, False, False, next_refresh)
     claimed = _claim(election, source, state)
     if claimed is not None:
         run_in_background(compute_report, claimed.pk)
-    return claimed
+        claimed.refresh_from_db()  # computed already, when run in this thread (tests)
+        if claimed.status != Status.COMPUTING:
+            return ReportRequest(claimed, True, False, None)
+    return ReportRequest(latest, False, True, None)
 
 
 def _abandoned(report: ForensicsReport) -> bool:

@@ -4,17 +4,19 @@ A sample station has reported when the observers' copies agree on a whole protoc
 observers' consensus, as `pvt estimate --election` reads it). The estimate is core.pvt's
 stratified ratio estimator over the reported stations; the official result stands beside it
 once one is published (``pvt_output.estimate_report``), and until then the estimate stands
-alone. Computed once per data state and kept in Django's cache: reading every copy of a big
-election is not a per-request job.
+alone. Computed once per data state and kept in Django's cache (per process): reading every
+copy of a big election is not a per-request job.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 from django.core.cache import cache
+from django.utils import timezone
 
 from pollwatch.analysis import pvt_output
 from pollwatch.analysis.data_state import data_state
@@ -27,7 +29,8 @@ from pollwatch.analysis.forensics_reports import has_official_results
 from pollwatch.analysis.models import PvtPlan
 from pollwatch.core.pvt import PvtEstimate, pvt_estimate
 
-CACHE_SECONDS = 24 * 3600  # the key changes with the data; this only bounds memory
+CACHE_SECONDS = 24 * 3600
+REFRESH_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -60,14 +63,22 @@ class PvtProgress:
     turnout: EstimateRow | None
     official_published: bool
     problem: str | None  # why there is no estimate although stations reported
+    computed_at: datetime = field(default_factory=timezone.now)
 
 
 def plan_progress(plan: PvtPlan) -> PvtProgress:
-    key = f"pollwatch:pvt:{plan.pk}:{plan.drawn_at.timestamp()}:{data_state(plan.election)}"
-    progress: PvtProgress | None = cache.get(key)
-    if progress is None:
-        progress = _progress(plan)
-        cache.set(key, progress, CACHE_SECONDS)
+    """The plan's progress on the data as it is, or as it was at most REFRESH_SECONDS ago:
+    on election night copies arrive every second, and each would otherwise mean a recount."""
+    key = f"pollwatch:pvt:{plan.pk}:{plan.drawn_at.timestamp()}"
+    state = data_state(plan.election)
+    kept: tuple[str, PvtProgress] | None = cache.get(key)
+    if kept is not None:
+        kept_state, progress = kept
+        age = (timezone.now() - progress.computed_at).total_seconds()
+        if kept_state == state or age < REFRESH_SECONDS:
+            return progress
+    progress = _progress(plan)
+    cache.set(key, (state, progress), CACHE_SECONDS)
     return progress
 
 

@@ -61,10 +61,14 @@ def forensics(request: HttpRequest, slug: str) -> HttpResponse:
     if source == FiguresSource.OFFICIAL and not forensics_reports.has_official_results(election):
         context["no_official_results"] = True
         return render(request, "analysis/forensics.html", context)
-    current = forensics_reports.request_report(election, source)
-    computing = current is None or current.status == Status.COMPUTING
-    shown = forensics_reports.latest_report(election, source) if computing else current
-    context |= {"report": shown, "computing": computing, "outdated": computing and shown}
+    asked = forensics_reports.request_report(election, source)
+    shown = asked.shown
+    context |= {
+        "report": shown,
+        "computing": asked.computing,
+        "outdated": shown is not None and not asked.current,
+        "next_refresh": asked.next_refresh,
+    }
     if shown is not None and shown.status == Status.READY and shown.results is not None:
         context["results"] = page_context(shown.results)
         names = set(shown.figures.values_list("name", flat=True))
