@@ -294,7 +294,10 @@ def test_a_bad_photo_is_422_and_not_stored(
 
 
 def test_a_photo_upload_without_a_file_is_422(referendum: Referendum) -> None:
-    assert as_observer(referendum.observer_user).post(PHOTOS, {}).status_code == 422
+    response = as_observer(referendum.observer_user).post(PHOTOS, {})
+    assert response.status_code == 422
+    assert response.json()["problems"] == [{"field": "file", "message": response.json()["detail"]}]
+    assert "multipart field 'file'" in response.json()["detail"]
 
 
 @pytest.mark.parametrize(

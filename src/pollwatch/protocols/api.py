@@ -119,11 +119,15 @@ def get_protocol_copy(request: HttpRequest, copy_id: uuid.UUID) -> Status[Any]:
     response={201: PhotoOut, 403: RefusalOut, 422: RefusalOut},
     summary="Upload a photo of a protocol copy",
 )
-def upload_photo(request: HttpRequest, file: File[UploadedFile]) -> Status[Any]:
+def upload_photo(request: HttpRequest, file: File[UploadedFile | None] = None) -> Status[Any]:
     """A JPEG, PNG or WebP of at most 15 MB, judged from its content; the same bytes give the
     same photo. Name it in a copy's `photos` by the returned `sha256`. Observers only."""
     if not is_observer(request.user):
         return Status(403, _refusal_out(_("Only observers upload photos of protocols.")))
+    if file is None:
+        # Optional in the signature so that this answer, like every other 422, names the field.
+        message = _("No photo was sent; send the image as the multipart field 'file'.")
+        return _invalid("file", message)
     try:
         photo = store_photo(user=request.user, data=file)
     except SubmissionRefused as refused:
