@@ -149,3 +149,13 @@ def test_a_copys_figure_changed_in_the_database_is_named(referendum: Referendum)
     assert code == 1
     assert f"protocols.ProtocolCopy {copy.pk} (log entry #" in out
     assert "was changed: figures: logged" in out and '"yes":600' in out.replace(" ", "")
+
+
+def test_a_row_key_spelled_otherwise_is_the_same_row(referendum: Referendum) -> None:
+    submitted = submit(referendum)
+    integrate_pending()
+    LogEntry.objects.filter(source_pk=str(submitted.copy.pk)).update(
+        source_pk=submitted.copy.pk.hex  # a UUID without hyphens, as a bulk import may write
+    )
+    code, out = verify_database("--election", referendum.small.election.slug)
+    assert code == 0, out

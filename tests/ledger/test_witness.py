@@ -247,3 +247,31 @@ def test_witness_serve_runs_as_its_own_process(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_witnessing_runs_beside_the_integrator(
+    small: SmallElection, live_witness: tuple[str, CosignatureSigner], settings: object
+) -> None:
+    url, key = live_witness
+    vkey = key.verifier().key_string()
+    settings.POLLWATCH_LOG_WITNESSES = [f"{url} {vkey}"]  # type: ignore[attr-defined]
+    from pollwatch.ledger.witnessing import WitnessPublisher, _known_sizes
+
+    _known_sizes.clear()
+    publisher = WitnessPublisher().start()
+    try:
+        for n in range(5):
+            append_to_log(small.election, "note", {"n": n})
+            for result in integrate_pending():
+                publisher.submit(result)  # returns at once
+    finally:
+        publisher.stop()  # finishes the newest one waiting
+    state = LogState.objects.get()
+    _, opened = open_checkpoint(
+        state.checkpoint.encode(),
+        log_verifier(state.origin),
+        witnesses=[CosignatureVerifier.from_key_string(vkey)],
+    )
+    assert state.size == 5 and len(opened.verified) == 2
+    assert (log_directory(small.election) / "checkpoint").read_text() == state.checkpoint

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db.models import F
 
 from pollwatch.core.tlog import HASH_SIZE, TlogError, leaf_hash
@@ -160,6 +161,16 @@ def _check_kind(
     model = logged.model
     name = model._meta.label
     content_type = ContentType.objects.get_for_model(model)
+    pk_field = model._meta.pk
+    assert pk_field is not None
+
+    def key(raw: str) -> str:
+        # One spelling per row (a UUID logged with or without hyphens is the same row).
+        try:
+            return str(pk_field.to_python(raw))
+        except ValidationError:
+            return raw
+
     by_pk: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for entry in entries:
         if entry["source_type_id"] != content_type.pk:
@@ -167,14 +178,12 @@ def _check_kind(
                 f"{_describe(entry)} of kind {logged.kind} points at a row that is not a {name}"
             )
             continue
-        by_pk[entry["source_pk"]].append(entry)
+        by_pk[key(entry["source_pk"])].append(entry)
     for pk, same in by_pk.items():
         if len(same) > 1:
             where = ", ".join(_describe(e) for e in same)
             report.problems.append(f"{name} {pk} is logged more than once: {where}")
     pks = sorted(by_pk)
-    pk_field = model._meta.pk
-    assert pk_field is not None
     for chunk in _chunks(pks):
         values = [pk_field.to_python(pk) for pk in chunk]
         rows = {str(row.pk): row for row in logged.rows(election).filter(pk__in=values)}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -34,6 +35,9 @@ from pollwatch.core.tlog.tiles import (
 from pollwatch.registry.models import Election
 
 LOG_DIR = "log"
+CHECKPOINT_FILE_LOCK = threading.Lock()
+"""Held while the checkpoint's database row and file are updated together, by the integrator
+and by the witnessing thread, so an older checkpoint never overwrites a newer file."""
 TEMPORARY_DIR = ".tmp"
 
 

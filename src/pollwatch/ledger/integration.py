@@ -51,7 +51,7 @@ from pollwatch.core.tlog.tiles import (
     tile_width,
 )
 from pollwatch.ledger.errors import LedgerError
-from pollwatch.ledger.files import LOG_DIR, LogFiles
+from pollwatch.ledger.files import CHECKPOINT_FILE_LOCK, LOG_DIR, LogFiles
 from pollwatch.ledger.keys import log_signer, new_origin
 from pollwatch.ledger.models import LogCheckpoint, LogEntry, LogIndex, LogState, PendingEntry
 from pollwatch.registry.models import Election
@@ -238,7 +238,8 @@ def integrate_sequenced(election: Election, limit: int = DEFAULT_BATCH) -> Publi
             published_at=now,
         )
     _fault_point("published")
-    files.write_checkpoint(signed)
+    with CHECKPOINT_FILE_LOCK:
+        files.write_checkpoint(signed)
     return Published(election.pk, old_size, end, root, signed)
 
 

@@ -16,18 +16,20 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connections
 
 from pollwatch.core.tlog import TlogError
 from pollwatch.core.tlog.cosignature import CosignatureVerifier
 from pollwatch.core.tlog.note import Note, NoteSignature, open_note, parse_note
 from pollwatch.core.tlog.tiles import consistency_proof_from_tiles
-from pollwatch.ledger.files import LogFiles
+from pollwatch.ledger.files import CHECKPOINT_FILE_LOCK, LogFiles
 from pollwatch.ledger.integration import Published
 from pollwatch.ledger.models import LogCheckpoint, LogState
 from pollwatch.ledger.witness import SIZE_CONTENT_TYPE, format_add_checkpoint
@@ -132,12 +134,61 @@ def publish_to_witnesses(result: Published) -> bytes:
         return result.checkpoint
     note = parse_note(result.checkpoint)
     published = Note(note.text, (*note.signatures, *cosignatures)).encode()
-    updated = LogState.objects.filter(pk=result.election_id, size=result.size).update(
-        checkpoint=published.decode()
-    )
-    if updated:
-        LogCheckpoint.objects.filter(election_id=result.election_id, size=result.size).update(
+    with CHECKPOINT_FILE_LOCK:  # the integrator may be publishing a newer one
+        updated = LogState.objects.filter(pk=result.election_id, size=result.size).update(
             checkpoint=published.decode()
         )
-        files.write_checkpoint(published)
+        if updated:
+            LogCheckpoint.objects.filter(election_id=result.election_id, size=result.size).update(
+                checkpoint=published.decode()
+            )
+            files.write_checkpoint(published)
     return published
+
+
+class WitnessPublisher:
+    """Witnessing beside the integrator, in a thread of its own: a slow or unreachable witness
+    must not delay the next checkpoint. Only the newest checkpoint of each log is worth
+    cosigning, so a newer one replaces one still waiting."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, Published] = {}
+        self._condition = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._work, name="witnessing", daemon=True)
+
+    def start(self) -> WitnessPublisher:
+        if configured_witnesses():
+            self._thread.start()
+        return self
+
+    def submit(self, result: Published) -> None:
+        if not self._thread.is_alive():
+            return
+        with self._condition:
+            self._waiting[result.election_id] = result
+            self._condition.notify()
+
+    def stop(self) -> None:
+        """Finish what is waiting, then stop."""
+        with self._condition:
+            self._stopping = True
+            self._condition.notify()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _work(self) -> None:
+        try:
+            while True:
+                with self._condition:
+                    while not self._waiting and not self._stopping:
+                        self._condition.wait()
+                    if not self._waiting:
+                        return
+                    _, result = self._waiting.popitem()
+                try:
+                    publish_to_witnesses(result)
+                except Exception:  # a witnessing failure must never stop the log
+                    logger.exception("witnessing checkpoint %s failed", result.size)
+        finally:
+            connections.close_all()

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from pollwatch.commands import reported_as_command_error
 from pollwatch.ledger.errors import LedgerError
 from pollwatch.ledger.integration import DEFAULT_BATCH, Published, run
-from pollwatch.ledger.witnessing import publish_to_witnesses
+from pollwatch.ledger.witnessing import WitnessPublisher
 
 
 class Command(BaseCommand):
@@ -54,21 +54,26 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         verbosity = options["verbosity"]
 
+        witnessing = WitnessPublisher().start()
+
         def published(result: Published) -> None:
-            publish_to_witnesses(result)
+            witnessing.submit(result)
             if verbosity >= 2:
                 self.stdout.write(
                     _("election %(election)s: size %(old)s -> %(size)s")
                     % {"election": result.election_id, "old": result.old_size, "size": result.size}
                 )
 
-        with reported_as_command_error(LedgerError):
-            count = run(
-                once=options["once"],
-                interval=options["interval"],
-                batch=options["batch"],
-                on_published=published,
-                should_stop=lambda: stopping,
-            )
+        try:
+            with reported_as_command_error(LedgerError):
+                count = run(
+                    once=options["once"],
+                    interval=options["interval"],
+                    batch=options["batch"],
+                    on_published=published,
+                    should_stop=lambda: stopping,
+                )
+        finally:
+            witnessing.stop()
         if verbosity >= 1:
             self.stdout.write(_("%(count)s checkpoints published") % {"count": count})
