@@ -476,3 +476,39 @@ def test_progress_is_recounted_at_most_every_few_seconds(
     assert pvt_progress.plan_progress(plan).computed_at == first.computed_at
     monkeypatch.setattr(pvt_progress, "REFRESH_SECONDS", 0)
     assert pvt_progress.plan_progress(plan).computed_at > first.computed_at
+
+
+def test_the_sample_downloads_as_the_cli_reads_it(
+    election: Election, people: dict[str, User | None], tmp_path: Path
+) -> None:
+    """The page and `pollwatch pvt estimate` on the downloaded sample give the same estimate."""
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    from pollwatch.analysis.pvt_progress import plan_progress
+
+    url = reverse("pvt_sample_csv", args=[election.slug])
+    assert client_of(people, "analyst").get(url).status_code == 404  # nothing drawn yet
+    draw(client_of(people, "analyst"), election, size=150)
+    assert Client().get(url).status_code == 302  # to log in
+    for role in ("observer", "data_clerk"):
+        assert client_of(people, role).get(url).status_code == 403
+    response = client_of(people, "coordinator").get(url)
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    sample = tmp_path / "sample.csv"
+    sample.write_bytes(response.content)
+    assert len(response.content.decode().splitlines()) == 151
+    out = io.StringIO()
+    call_command("pvt", "estimate", "--election", election.slug, "--sample", str(sample),
+                 "--json", stdout=out, stderr=io.StringIO())  # fmt: skip
+    cli = json.loads(out.getvalue())
+    page = plan_progress(PvtPlan.objects.get())
+    assert cli["reported"] == page.reported
+    assert [o["estimate"] for o in cli["options"]] == pytest.approx(
+        [row.estimate for row in page.options]
+    )
+    assert [o["moe95"] for o in cli["options"]] == pytest.approx(
+        [row.moe95 for row in page.options]
+    )

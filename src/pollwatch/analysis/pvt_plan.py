@@ -7,7 +7,9 @@ change under them. Every formula is core.pvt's; this module only reads the frame
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import User
@@ -19,6 +21,7 @@ from pollwatch.accounts.audit import record_action
 from pollwatch.analysis.election_figures import registry_frame
 from pollwatch.analysis.management.commands.pvt import HANDBOOK_Z
 from pollwatch.analysis.models import PvtPlan, PvtSampleStation, PvtStratum
+from pollwatch.analysis.pvt_sample import HEADER
 from pollwatch.core.forensics.source import StationFigures
 from pollwatch.core.pvt import (
     FrameError,
@@ -166,3 +169,13 @@ def plan_state(plan: PvtPlan) -> dict[str, object]:
         "seed": plan.seed,
         "frame_stations": plan.frame_stations,
     }
+
+
+def write_plan_csv(plan: PvtPlan, out: Any) -> None:
+    """The plan's sample in `pvt_sample`'s CSV layout; a station's `row` is its id."""
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    rows = plan.stations.order_by("stratum__position", "station__code").values_list(
+        "station__code", "stratum__name", "stratum__population", "station_id"
+    )
+    writer.writerows(rows.iterator())

@@ -16,4 +16,5 @@ urlpatterns = [
     ),
     path("elections/<slug:slug>/pvt/", views.pvt, name="pvt"),
     path("elections/<slug:slug>/pvt/draw/", views.pvt_draw, name="pvt_draw"),
+    path("elections/<slug:slug>/pvt/sample.csv", views.pvt_sample_csv, name="pvt_sample_csv"),
 ]

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -25,7 +26,13 @@ from pollwatch.analysis import forensics_reports
 from pollwatch.analysis.forensics_page import page_context
 from pollwatch.analysis.forms import PvtDesignForm, PvtDrawForm, design_values
 from pollwatch.analysis.models import FiguresSource, ForensicsFigure, ForensicsReport, PvtPlan
-from pollwatch.analysis.pvt_plan import PlanError, design, draw_plan, sample_frame
+from pollwatch.analysis.pvt_plan import (
+    PlanError,
+    design,
+    draw_plan,
+    sample_frame,
+    write_plan_csv,
+)
 from pollwatch.analysis.pvt_progress import plan_progress
 from pollwatch.registry.models import Election
 
@@ -159,6 +166,20 @@ def _initial_design() -> dict[str, Any]:
         "confidence": fields["confidence"].initial,
         "share": float(fields["share"].initial) / 100,
     }
+
+
+@require_GET
+def pvt_sample_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    """The sample as `pollwatch pvt draw` writes it: `pvt estimate --sample` reads it back."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not may_see_sample(request.user):
+        raise PermissionDenied
+    plan = get_object_or_404(PvtPlan, election__slug=slug)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{slug}-pvt-sample.csv"'
+    write_plan_csv(plan, response)
+    return response
 
 
 @require_GET
