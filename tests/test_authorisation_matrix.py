@@ -113,6 +113,9 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "forensics_figure_png": {"GET": expect(404)},
     "pvt": PUBLIC,
     "pvt_draw": {"POST": expect(403, analyst=400, administrator=400), "GET": expect(405)},
+    "pvt_sample_csv": {  # no sample drawn in the sample election
+        "GET": expect(403, anonymous=LOGIN, coordinator=404, analyst=404, administrator=404)
+    },
     "admin:*": {"GET": ADMIN_STAFF_ONLY},
     "admin:logout": {"GET": expect(302)},  # a GET does not log out; it is sent on
 }
