@@ -109,6 +109,15 @@ def test_the_public_image_has_no_metadata_and_stands_upright(media_root: Path) -
         assert original.getexif()[ExifTags.Base.Make] == "PhoneMaker"  # the original kept
 
 
+def test_the_public_image_is_made_once_and_kept(media_root: Path) -> None:
+    photo = store_photo(user=None, data=image_bytes(exif=camera_exif()))
+    first = public(photo)
+    kept = media_root / "public" / photo.file.name
+    assert kept.read_bytes() == first
+    kept.write_bytes(b"served from the kept copy")
+    assert public(photo) == b"served from the kept copy"
+
+
 @pytest.mark.parametrize("image_format", ["PNG", "WEBP"])
 def test_the_public_image_keeps_its_format_without_exif(
     media_root: Path, image_format: str

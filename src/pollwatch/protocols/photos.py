@@ -203,7 +203,22 @@ def public_image_bytes(photo: Photo) -> bytes:
     """The photo re-encoded in its format with no metadata at all (EXIF, XMP, comments, ICC).
 
     The EXIF orientation is applied to the pixels first, so the photo still shows upright.
+    Re-encoding a large photo takes a good fraction of a second, so the result is kept beside
+    the original (``public/`` + its name) and served from there afterwards.
     """
+    name = f"public/{photo.file.name}"
+    if default_storage.exists(name):
+        with default_storage.open(name, "rb") as kept:
+            data: bytes = kept.read()
+            return data
+    data = _without_metadata(photo)
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:  # made at the same moment by another request: theirs is the same
+        default_storage.delete(saved)
+    return data
+
+
+def _without_metadata(photo: Photo) -> bytes:
     with photo.file.open("rb") as stored, Image.open(stored, formats=list(FORMATS)) as image:
         image_format = image.format or "JPEG"
         upright = ImageOps.exif_transpose(image)
