@@ -21,11 +21,10 @@ import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db.models import F
 
 from pollwatch.core.tlog import HASH_SIZE, TlogError, leaf_hash
 from pollwatch.core.tlog.checkpoint import open_checkpoint
@@ -122,25 +121,34 @@ def _check_published(state: LogState, verifier: Verifier, report: DatabaseReport
         report.problems.append(f"log entry #{missing} is missing from the database")
 
 
-def _describe(entry: dict[str, Any]) -> str:
-    where = "pending" if entry["index"] is None else f"#{entry['index']}"
+class _Entry(NamedTuple):
+    """An entry without its bytes (read a chunk at a time): a million must fit in memory."""
+
+    id: int
+    position: int | None  # the index in the log
+    source_type_id: int | None
+    source_pk: str
+
+
+def _describe(entry: _Entry) -> str:
+    where = "pending" if entry.position is None else f"#{entry.position}"
     return f"log entry {where}"
 
 
 def _check_rows(election: Election, report: DatabaseReport) -> None:
     """Questions 2 and 3, kind by kind."""
-    entries_by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    entries = LogEntry.objects.filter(election=election).values(
-        "id", "kind", "canonical", "source_type_id", "source_pk", index=F("log_index__index")
+    entries_by_kind: dict[str, list[_Entry]] = defaultdict(list)
+    entries = LogEntry.objects.filter(election=election).values_list(
+        "id", "kind", "log_index__index", "source_type_id", "source_pk"
     )
-    for entry in entries.iterator(chunk_size=CHUNK):
+    for entry_id, kind, index, source_type_id, source_pk in entries.iterator(chunk_size=CHUNK):
         report.entries += 1
-        if entry["index"] is None or entry["index"] >= report.size:
+        if index is None or index >= report.size:
             report.pending += 1
-        if not entry["source_pk"]:
+        if not source_pk:
             report.without_source += 1
             continue
-        entries_by_kind[entry["kind"]].append(dict(entry))
+        entries_by_kind[kind].append(_Entry(entry_id, index, source_type_id, source_pk))
     for kind, kind_entries in sorted(entries_by_kind.items()):
         logged = logged_kind(kind)
         if logged is None:
@@ -156,7 +164,7 @@ def _check_rows(election: Election, report: DatabaseReport) -> None:
 
 
 def _check_kind(
-    election: Election, logged: LoggedKind, entries: list[dict[str, Any]], report: DatabaseReport
+    election: Election, logged: LoggedKind, entries: list[_Entry], report: DatabaseReport
 ) -> None:
     model = logged.model
     name = model._meta.label
@@ -171,14 +179,14 @@ def _check_kind(
         except ValidationError:
             return raw
 
-    by_pk: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    by_pk: dict[str, list[_Entry]] = defaultdict(list)
     for entry in entries:
-        if entry["source_type_id"] != content_type.pk:
+        if entry.source_type_id != content_type.pk:
             report.problems.append(
                 f"{_describe(entry)} of kind {logged.kind} points at a row that is not a {name}"
             )
             continue
-        by_pk[key(entry["source_pk"])].append(entry)
+        by_pk[key(entry.source_pk)].append(entry)
     for pk, same in by_pk.items():
         if len(same) > 1:
             where = ", ".join(_describe(e) for e in same)
@@ -187,6 +195,11 @@ def _check_kind(
     for chunk in _chunks(pks):
         values = [pk_field.to_python(pk) for pk in chunk]
         rows = {str(row.pk): row for row in logged.rows(election).filter(pk__in=values)}
+        logged_bytes_of = dict(
+            LogEntry.objects.filter(pk__in=[by_pk[pk][-1].id for pk in chunk]).values_list(
+                "id", "canonical"
+            )
+        )
         for pk in chunk:
             entry = by_pk[pk][-1]
             row = rows.get(pk)
@@ -199,7 +212,7 @@ def _check_kind(
             except LedgerError as error:
                 report.problems.append(f"{name} {pk} ({_describe(entry)}): {error}")
                 continue
-            logged_bytes = bytes(entry["canonical"])
+            logged_bytes = bytes(logged_bytes_of[entry.id])
             if now != logged_bytes:
                 report.problems.append(
                     f"{name} {pk} ({_describe(entry)}) was changed: "
