@@ -512,3 +512,14 @@ def test_the_sample_downloads_as_the_cli_reads_it(
     assert [o["moe95"] for o in cli["options"]] == pytest.approx(
         [row.moe95 for row in page.options]
     )
+
+
+def test_only_the_newest_reports_are_kept(election: Election) -> None:
+    client = Client()
+    for _ in range(forensics_reports.KEPT_REPORTS + 2):
+        client.get(forensics_url(election))
+        Assignment.objects.filter(pk=Assignment.objects.order_by("pk").first().pk).delete()
+    kept = ForensicsReport.objects.order_by("pk")
+    assert kept.count() == forensics_reports.KEPT_REPORTS
+    assert ForensicsFigure.objects.exclude(report__in=kept).count() == 0
+    assert client.get(forensics_url(election)).status_code == 200

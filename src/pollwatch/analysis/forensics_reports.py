@@ -48,6 +48,7 @@ SEED = 0  # bootstrap and simulations: the same data always gives the same repor
 ABANDONED_AFTER = timedelta(minutes=30)
 # A report of older data is brought up to date at most this often.
 REFRESH_INTERVAL = timedelta(minutes=5)
+KEPT_REPORTS = 3  # per election and source: older ones (and their figures) are deleted
 # The figures a report renders, in the order the page shows them.
 FIGURES = (
     "fingerprint",
@@ -171,6 +172,17 @@ def compute_report(report_id: int) -> None:
                 for name, (png, svg) in figures.items()
             )
             _finish(report, Status.READY, results=results)
+            _prune(report)
+
+
+def _prune(report: ForensicsReport) -> None:
+    """Keep the newest KEPT_REPORTS finished reports of the election and source (figures are
+    hundreds of kilobytes, and election night makes a new state every few minutes)."""
+    finished = ForensicsReport.objects.filter(
+        election_id=report.election_id, source=report.source
+    ).exclude(status=Status.COMPUTING)
+    keep = finished.order_by("-finished_at", "-pk").values_list("pk", flat=True)[:KEPT_REPORTS]
+    finished.exclude(pk__in=list(keep)).delete()
 
 
 def _finish(
