@@ -173,3 +173,23 @@ def test_a_station_of_another_election_is_refused() -> None:
     with pytest.raises(RecordingError, match="not in election"):
         recheck_station(stored.election, other.stations[0].pk)
     assert not Finding.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_parallel_read_finds_the_same() -> None:
+    """Outside a transaction, PostgreSQL reads the copies on a second connection sharing the
+    snapshot; the findings are the same as the serial read's."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the parallel read is PostgreSQL's")
+    stored = store_election()
+    _scenario(stored)
+    assert not connection.in_atomic_block
+    recheck_election(stored.election)  # parallel
+    parallel = _present()
+    Finding.objects.all().delete()
+    with transaction.atomic():
+        recheck_election(stored.election)  # serial
+    assert _present() == parallel
+    assert len(parallel) == 13
