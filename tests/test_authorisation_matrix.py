@@ -90,7 +90,6 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "log_tile": PUBLIC_UNPUBLISHED,
     "log_receipt": PUBLIC_UNPUBLISHED,
     "log_consistency": PUBLIC_UNPUBLISHED,
-    # The admin: only staff get in (the others are sent to log in); inside, model permissions.
     "observer_list": {"GET": MANAGERS},
     "observer_detail": {"GET": MANAGERS},
     "accreditation_request": {
@@ -116,6 +115,7 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "pvt_sample_csv": {  # no sample drawn in the sample election
         "GET": expect(403, anonymous=LOGIN, coordinator=404, analyst=404, administrator=404)
     },
+    # The admin: only staff get in (the others are sent to log in); inside, model permissions.
     "admin:*": {"GET": ADMIN_STAFF_ONLY},
     "admin:logout": {"GET": expect(302)},  # a GET does not log out; it is sent on
 }
@@ -133,7 +133,8 @@ API_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "pollwatch_protocols_api_get_protocol_copy": {
         "GET": expect(200, anonymous=401, data_clerk=404)
     },
-    "pollwatch_protocols_api_upload_photo": {"POST": expect(422, anonymous=401)},
+    # Staff are refused before the upload is read; the observer's empty upload is invalid.
+    "pollwatch_protocols_api_upload_photo": {"POST": expect(403, anonymous=401, observer=422)},
     "pollwatch_protocols_api_download_photo": {"GET": expect(404, anonymous=401)},
 }
 
