@@ -38,8 +38,6 @@ schema.config.generation.update(modes=[GenerationMode.POSITIVE], with_security_p
 KNOWN_GAPS = {
     "pollwatch_ledger_api_election_log": "answers 404 (unknown election, no checkpoint yet), "
     "which its responses do not declare",
-    "pollwatch_protocols_api_upload_photo": "ninja's own 422 for a missing file part has the "
-    "shape {detail: [...]}, not the RefusalOut its responses declare for 422",
 }
 schema = schema.exclude(operation_id=list(KNOWN_GAPS))
 
