@@ -38,13 +38,14 @@ def test_a_broken_relation_reports_both_sides() -> None:
 
 
 def test_a_half_typed_copy_names_the_lines_still_missing() -> None:
-    partial = {"registered": 1200, "issued_in_station": 700, "yes": None}
+    partial = {"registered": 1200, "issued_in_station": 700, "issued_outside": 20, "yes": None}
     feedback = relation_feedback(SPEC, partial)
     assert [f.state for f in feedback] == [RelationState.INCOMPLETE] * 3 + [RelationState.HOLDS]
-    assert feedback[0].missing == ("ballots_received", "issued_outside", "cancelled")
+    assert feedback[0].missing == ("ballots_received", "cancelled")
     assert feedback[1].missing == ("ballots_in_boxes", "invalid", "not_counted", "yes", "no")
     assert feedback[0].delta is None
-    assert (feedback[3].left, feedback[3].right) == (700, 1200)
+    assert feedback[2].missing == ("ballots_in_boxes",)
+    assert (feedback[3].left, feedback[3].right) == (720, 1200)
 
 
 def test_unknown_keys_are_ignored_and_non_integers_refused() -> None:
