@@ -75,6 +75,7 @@ def main() -> None:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
+            "load_average": os.getloadavg(),  # the machine is shared: read the times with it
         },
     }
     print(json.dumps(figures, indent=2))
