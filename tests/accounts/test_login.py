@@ -29,11 +29,13 @@ def _logged_in(client: Client) -> bool:
     return "_auth_user_id" in client.session
 
 
+@pytest.mark.real_password_hashing
 def test_passwords_are_hashed_with_argon2() -> None:
     user = make_user("olga", Role.OBSERVER)
     assert user.password.startswith("argon2$argon2id$")
 
 
+@pytest.mark.real_password_hashing
 def test_an_old_pbkdf2_hash_still_logs_in_and_is_upgraded_to_argon2() -> None:
     from django.contrib.auth.hashers import make_password
 
