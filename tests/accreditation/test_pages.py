@@ -466,3 +466,17 @@ def test_the_header_links_to_the_observers_for_coordinators_and_administrators(
     for role in ROLES:
         page = client_for(people, role).get(reverse("home")).content.decode()
         assert (link in page) == (role in ("coordinator", "administrator")), role
+
+
+def test_the_csv_never_hands_a_spreadsheet_a_formula(
+    small: SmallElection, people: People, coverage_world: Any
+) -> None:
+    Observer.objects.filter(code="obs-2").update(
+        full_name='=HYPERLINK("http://evil.example","x")', contact="+7 701 000 0001"
+    )
+    response = client_for(people, "coordinator").get(
+        reverse("coverage_missing_csv", args=["test-referendum"])
+    )
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][6] == '\'=HYPERLINK("http://evil.example","x")'
+    assert rows[1][7] == "+7 701 000 0001"  # a phone number stays as written

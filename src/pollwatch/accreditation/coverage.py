@@ -116,8 +116,22 @@ def _assignments(scope: Scope) -> QuerySet[Assignment]:
     return assignments
 
 
-def _station_states(scope: Scope) -> tuple[dict[int, bool], dict[int, int]]:
-    """(station id → reported?, station id → commission id) over the assigned stations."""
+@dataclass(frozen=True)
+class StationStates:
+    """What both views of coverage read: the regions, each commission's region, and each
+    assigned station's commission and whether it has reported. Read once per page."""
+
+    regions: list[Commission]
+    region_of: dict[int, int]  # commission id -> region id
+    reported: dict[int, bool]  # assigned station id -> has a copy from an assigned observer
+    commission_of: dict[int, int]  # assigned station id -> commission id
+
+    def region_of_station(self, station_id: int) -> int | None:
+        return self.region_of.get(self.commission_of[station_id])
+
+
+def station_states(scope: Scope) -> StationStates:
+    all_regions = regions(scope.election)
     submitted = Exists(
         ProtocolCopy.objects.filter(
             station_id=OuterRef("station_id"), observer_id=OuterRef("observer_id")
@@ -133,19 +147,18 @@ def _station_states(scope: Scope) -> tuple[dict[int, bool], dict[int, int]]:
     for station_id, commission_id, has_copy in rows.iterator(chunk_size=10_000):
         reported[station_id] = reported.get(station_id, False) or has_copy
         commission_of[station_id] = commission_id
-    return reported, commission_of
-
-
-def coverage(scope: Scope) -> list[RegionCoverage]:
-    """Per region (only the chosen one, if any): stations, assigned, reported."""
-    all_regions = regions(scope.election)
-    shown = [r for r in all_regions if scope.region_id in (None, r.pk)]
     region_of = _region_of_commission(scope.election, {r.pk for r in all_regions})
-    reported, commission_of = _station_states(scope)
+    return StationStates(all_regions, region_of, reported, commission_of)
+
+
+def coverage(scope: Scope, states: StationStates | None = None) -> list[RegionCoverage]:
+    """Per region (only the chosen one, if any): stations, assigned, reported."""
+    states = states or station_states(scope)
+    shown = [r for r in states.regions if scope.region_id in (None, r.pk)]
     assigned_in: dict[int, int] = defaultdict(int)
     reported_in: dict[int, int] = defaultdict(int)
-    for station_id, has_copy in reported.items():
-        region = region_of.get(commission_of[station_id])
+    for station_id, has_copy in states.reported.items():
+        region = states.region_of_station(station_id)
         if region is None:
             continue  # a station run directly by the root: in no region
         assigned_in[region] += 1
@@ -153,17 +166,16 @@ def coverage(scope: Scope) -> list[RegionCoverage]:
     return [RegionCoverage(r, r.station_count, assigned_in[r.pk], reported_in[r.pk]) for r in shown]
 
 
-def missing_stations(scope: Scope) -> Iterator[MissingStation]:
+def missing_stations(scope: Scope, states: StationStates | None = None) -> Iterator[MissingStation]:
     """The assigned stations without a copy from their assigned observers, by station code,
     each with the observers assigned there."""
-    all_regions = regions(scope.election)
-    region_of = _region_of_commission(scope.election, {r.pk for r in all_regions})
-    region_names = {r.pk: r.name for r in all_regions}
-    reported, commission_of = _station_states(scope)
+    states = states or station_states(scope)
+    region_names = {r.pk: r.name for r in states.regions}
+    region_of = states.region_of
     missing = {
         station_id
-        for station_id, has_copy in reported.items()
-        if not has_copy and scope.region_id in (None, region_of.get(commission_of[station_id]))
+        for station_id, has_copy in states.reported.items()
+        if not has_copy and scope.region_id in (None, states.region_of_station(station_id))
     }
     rows = (
         _assignments(scope)

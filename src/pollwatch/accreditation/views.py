@@ -8,6 +8,7 @@ Views parse and authorise, then call a service (`lifecycle`, `assignments`, `imp
 from __future__ import annotations
 
 import csv
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from functools import wraps
@@ -446,17 +447,18 @@ def _int(value: str | None) -> int | None:
 @require_GET
 def coverage(request: HttpRequest, slug: str) -> HttpResponse:
     scope, context = _coverage_scope(request, slug)
-    rows = coverage_data.coverage(scope)
+    states = coverage_data.station_states(scope)
+    rows = coverage_data.coverage(scope, states)
     missing: list[coverage_data.MissingStation] = []
     more = False
-    for station in coverage_data.missing_stations(scope):
+    for station in coverage_data.missing_stations(scope, states):
         if len(missing) == MISSING_ON_PAGE:
             more = True
             break
         missing.append(station)
     context.update(
         {
-            "regions": coverage_data.regions(scope.election),
+            "regions": states.regions,
             "rows": rows,
             "totals": {
                 "stations": sum(r.stations for r in rows),
@@ -471,6 +473,15 @@ def coverage(request: HttpRequest, slug: str) -> HttpResponse:
         }
     )
     return render(request, "accreditation/coverage.html", context)
+
+
+# A cell a spreadsheet would run as a formula; a phone number (+7 701 …) is left as it is.
+_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s()-]*$)")
+
+
+def _cell(value: str) -> str:
+    """Names and contacts come from imported files: never let Excel evaluate one."""
+    return "'" + value if _FORMULA.match(value) else value
 
 
 class _Echo:
@@ -499,7 +510,7 @@ def coverage_missing_csv(request: HttpRequest, slug: str) -> StreamingHttpRespon
                 if show_contacts:
                     row += [observer.full_name, observer.contact]
                 row += [observer.starts_at.isoformat(), observer.ends_at.isoformat()]
-                yield writer.writerow(row)
+                yield writer.writerow([_cell(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     filename = f"missing-{scope.election.slug}.csv"
