@@ -442,10 +442,10 @@ def test_estimates_match_the_cli_estimator(election: Election, people: dict[str,
 def test_without_a_size_the_design_s_is_drawn(
     election: Election, people: dict[str, User | None]
 ) -> None:
-    from pollwatch.analysis.pvt_plan import design, sample_frame
+    from pollwatch.analysis.pvt_plan import design, frame_summary
 
     page = text(client_of(people, "analyst").get(pvt_url(election)))
-    planned = design(sample_frame(election)[1], 0.02, "0.95", 0.5)
+    planned = design(frame_summary(election), 0.02, "0.95", 0.5)
     # The formula asks for fewer stations than two in every region: the draw takes the least.
     assert planned.stations_needed < planned.minimum_stations == planned.suggested_size
     assert f'data-value="minimum-stations">{planned.minimum_stations}<' in page
@@ -523,3 +523,33 @@ def test_only_the_newest_reports_are_kept(election: Election) -> None:
     assert kept.count() == forensics_reports.KEPT_REPORTS
     assert ForensicsFigure.objects.exclude(report__in=kept).count() == 0
     assert client.get(forensics_url(election)).status_code == 200
+
+
+def test_an_election_without_stations_cannot_be_sampled(
+    people: dict[str, User | None],
+) -> None:
+    from pollwatch.registry.protocol_templates import load_shipped_template
+    from tests.web.factories import build_small_election
+
+    election = build_small_election().election
+    election.template = load_shipped_template("kz-referendum")  # type: ignore[assignment]
+    election.save()
+    election.stations.all().delete()
+    page = client_of(people, "analyst").get(pvt_url(election))
+    assert page.status_code == 200
+    assert "no polling stations with registered voters" in text(page)
+    response = draw(client_of(people, "analyst"), election)
+    assert response.status_code == 400
+    assert "no polling stations with registered voters" in text(response)
+    assert not PvtPlan.objects.exists()
+
+
+def test_a_broken_template_is_reported_not_a_crash(people: dict[str, User | None]) -> None:
+    from tests.web.factories import build_small_election
+
+    election = build_small_election().election  # its template has no kind: not loadable
+    page = client_of(people, "analyst").get(pvt_url(election))
+    assert page.status_code == 200 and "template field" in text(page)
+    response = draw(client_of(people, "analyst"), election)
+    assert response.status_code == 400 and "template field" in text(response)
+    assert not PvtPlan.objects.exists()

@@ -13,16 +13,19 @@ from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from pollwatch.accounts.audit import record_action
+from pollwatch.analysis.data_state import data_state
 from pollwatch.analysis.election_figures import registry_frame
 from pollwatch.analysis.management.commands.pvt import HANDBOOK_Z
 from pollwatch.analysis.models import PvtPlan, PvtSampleStation, PvtStratum
 from pollwatch.analysis.pvt_sample import HEADER
 from pollwatch.core.forensics.source import StationFigures
+from pollwatch.core.protocol import TemplateError
 from pollwatch.core.pvt import (
     FrameError,
     SampleSizeError,
@@ -58,7 +61,10 @@ class Design:
 
 def sample_frame(election: Election) -> tuple[StationFigures, SamplingFrame]:
     """The registry as a frame, one stratum per region."""
-    figures = registry_frame(election)
+    try:
+        figures = registry_frame(election)
+    except TemplateError as error:  # a template an administrator broke in the admin
+        raise PlanError(str(error)) from None
     frame = SamplingFrame(
         station_ids=figures.rows.astype(np.int64),
         stratum=figures.region,
@@ -68,9 +74,35 @@ def sample_frame(election: Election) -> tuple[StationFigures, SamplingFrame]:
     return figures, frame
 
 
-def design(frame: SamplingFrame, margin: float, confidence: str, share: float) -> Design:
-    stations = len(frame.station_ids)
-    voters = int(frame.registered.sum())
+@dataclass(frozen=True)
+class FrameSummary:
+    """What the design needs of the frame: a few numbers, not a million stations."""
+
+    stations: int
+    voters: int
+    minimum_stations: int  # MIN_PER_STRATUM in every region: the least a draw accepts
+
+
+def summary_of(frame: SamplingFrame) -> FrameSummary:
+    return FrameSummary(
+        stations=len(frame.station_ids),
+        voters=int(frame.registered.sum()),
+        minimum_stations=int(np.minimum(frame.stratum_sizes(), MIN_PER_STRATUM).sum()),
+    )
+
+
+def frame_summary(election: Election) -> FrameSummary:
+    """The registry's summary, read once per data state (the design page is public)."""
+    key = f"pollwatch:pvt-frame:{election.pk}:{data_state(election)}"
+    summary: FrameSummary | None = cache.get(key)
+    if summary is None:
+        summary = summary_of(sample_frame(election)[1])
+        cache.set(key, summary, 24 * 3600)
+    return summary
+
+
+def design(frame: FrameSummary, margin: float, confidence: str, share: float) -> Design:
+    stations, voters = frame.stations, frame.voters
     if not stations or voters < 1:
         raise PlanError(_("The registry has no polling stations with registered voters yet."))
     if confidence not in HANDBOOK_Z:
@@ -92,7 +124,7 @@ def design(frame: SamplingFrame, margin: float, confidence: str, share: float) -
         frame_voters=voters,
         voters_needed=needed,
         stations_needed=min(per_station, stations),
-        minimum_stations=int(np.minimum(frame.stratum_sizes(), MIN_PER_STRATUM).sum()),
+        minimum_stations=frame.minimum_stations,
     )
 
 
@@ -108,7 +140,7 @@ def draw_plan(
 ) -> PvtPlan:
     """Draw the sample (``size`` stations, default the design's) and keep it with its design."""
     figures, frame = sample_frame(election)
-    planned = design(frame, margin, confidence, share)
+    planned = design(summary_of(frame), margin, confidence, share)
     size = planned.suggested_size if size is None else size
     if PvtPlan.objects.filter(election=election).exists():
         raise PlanError(_("A sample has already been drawn for this election; it stays as drawn."))

@@ -27,6 +27,7 @@ from pollwatch.analysis.election_figures import (
 )
 from pollwatch.analysis.forensics_reports import has_official_results
 from pollwatch.analysis.models import PvtPlan
+from pollwatch.core.protocol import TemplateError
 from pollwatch.core.pvt import PvtEstimate, pvt_estimate
 
 CACHE_SECONDS = 24 * 3600
@@ -89,7 +90,7 @@ def _progress(plan: PvtPlan) -> PvtProgress:
     population = np.array([s.population for s in strata], dtype=np.int64)
     try:
         observed = observed_station_figures(election)
-    except ElectionFiguresError as error:
+    except (ElectionFiguresError, TemplateError) as error:
         return _without_estimate(strata, sample, np.zeros(0, dtype=np.intp), str(error))
     reporting = np.flatnonzero(np.isin(observed.rows, np.fromiter(sample, dtype=np.int64)))
     reported = observed.take(reporting)

@@ -30,7 +30,7 @@ from pollwatch.analysis.pvt_plan import (
     PlanError,
     design,
     draw_plan,
-    sample_frame,
+    frame_summary,
     write_plan_csv,
 )
 from pollwatch.analysis.pvt_progress import plan_progress
@@ -138,7 +138,7 @@ def _pvt_page(
         if data is None or form.is_valid():
             values = design_values(form) if data is not None else _initial_design()
             try:
-                context["design"] = design(sample_frame(election)[1], **values)
+                context["design"] = design(frame_summary(election), **values)
             except PlanError as problem:
                 context["design_error"] = str(problem)
                 status = 400 if data is not None else status
