@@ -168,3 +168,26 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.observer} @ {self.station}"
+
+
+class DeviceKey(models.Model):
+    """An observer's device's Ed25519 public key, registered to sign protocol copies.
+
+    The private key never leaves the device (in the browser, a non-extractable WebCrypto key
+    in IndexedDB). A revoked key signs nothing new; copies it signed before keep it.
+    """
+
+    observer = models.ForeignKey(Observer, on_delete=models.CASCADE, related_name="device_keys")
+    # RFC 8032 encoding, checked by pollwatch.core.tlog.ed25519 when registered.
+    public_key = models.BinaryField(_("Ed25519 public key"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("device key")
+        verbose_name_plural = _("device keys")
+        ordering = ["observer", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.observer})"

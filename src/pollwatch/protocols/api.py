@@ -23,11 +23,14 @@ from pollwatch.protocols.photos import public_image_bytes, store_photo
 from pollwatch.protocols.schemas import (
     CopyIn,
     CopyOut,
+    DeviceKeyIn,
+    DeviceKeyOut,
     PhotoOut,
     ProblemOut,
     RefusalOut,
     SubmissionOut,
 )
+from pollwatch.protocols.signatures import observer_keys, register_device_key, revoke_device_key
 from pollwatch.protocols.submission import Problem, RefusalKind, SubmissionRefused, submit_copy
 from pollwatch.registry.models import Election, PollingStation
 
@@ -60,10 +63,12 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
 
     201: stored. 200: a retry of a copy already stored (same id, same body) — the stored copy.
     409: the id belongs to another submission. 422: bad input, each problem naming its field
-    (`figures.<line>`, `station`, `photos[i]`, `supersedes`); nothing is stored. 403: the user
-    may not submit for this station now (not an accredited observer assigned to it within the
-    assignment's window plus the election's grace period). A copy whose arithmetic is wrong is
-    stored: `feedback` says which control relations are broken, and by how much.
+    (`figures.<line>`, `station`, `photos[i]`, `supersedes`, `signature`, `device_key`); nothing
+    is stored. 403: the user may not submit for this station now (not an accredited observer
+    assigned to it within the assignment's window plus the election's grace period), or the
+    device key is not theirs or is revoked. A missing signature where the election requires
+    one, or any signature that does not verify, is a 422 naming `signature`. A copy whose
+    arithmetic is wrong is stored: `feedback` says which control relations are broken.
     """
     election = Election.objects.select_related("template").filter(slug=body.election).first()
     if election is None:
@@ -84,6 +89,8 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
             certified=body.certified,
             photo_sha256s=body.photos,
             supersedes=body.supersedes,
+            device_key=body.device_key,
+            signature=body.signature,
         )
     except SubmissionRefused as refused:
         return _refusal(refused)
@@ -173,3 +180,49 @@ def download_photo(request: HttpRequest, sha256: str) -> HttpResponse | Status[A
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@router.post(
+    "/device-keys",
+    response={
+        200: DeviceKeyOut,
+        201: DeviceKeyOut,
+        403: RefusalOut,
+        409: RefusalOut,
+        422: RefusalOut,
+    },
+    summary="Register a device key",
+)
+def register_key(request: HttpRequest, body: DeviceKeyIn) -> Status[Any]:
+    """Register the observer's device's Ed25519 public key, to sign protocol copies with.
+
+    201: registered. 200: already registered by this observer (the same key back). 422: not
+    32 bytes of standard base64, or refused by the Ed25519 rule (non-canonical, small-order or
+    not of prime order). 409: the key is another observer's or was revoked. Observers only."""
+    try:
+        key, created = register_device_key(
+            user=request.user, public_key=body.public_key, name=body.name
+        )
+    except SubmissionRefused as refused:
+        return _refusal(refused)
+    return Status(201 if created else 200, DeviceKeyOut.build(key))
+
+
+@router.get("/device-keys", response=list[DeviceKeyOut], summary="List my device keys")
+def list_keys(request: HttpRequest) -> list[DeviceKeyOut]:
+    """The signed-in observer's device keys, newest first, revoked ones included."""
+    return [DeviceKeyOut.build(key) for key in observer_keys(request.user)]
+
+
+@router.post(
+    "/device-keys/{key_id}/revoke",
+    response={200: DeviceKeyOut, 404: RefusalOut},
+    summary="Revoke a device key",
+)
+def revoke_key(request: HttpRequest, key_id: int) -> Status[Any]:
+    """Revoke one of the observer's own keys (a lost phone); copies it signed keep it."""
+    key = revoke_device_key(user=request.user, key_id=key_id)
+    if key is None:
+        message = _("You have no device key %(id)d.") % {"id": key_id}
+        return Status(404, _refusal_out(message))
+    return Status(200, DeviceKeyOut.build(key))

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import rfc8785
 
+from pollwatch.core.tlog.note import b64encode
 from pollwatch.ledger.finding_decisions import utc_iso
 from pollwatch.protocols.models import ProtocolCopy
 
@@ -68,10 +69,18 @@ def copy_record(copy: ProtocolCopy, photo_sha256s: Sequence[str] | None = None) 
         photo_sha256s=photo_sha256s,
         supersedes=copy.supersedes_id,
     )
-    return {
+    record = {
         "kind": RECORD_KIND,
         "id": str(copy.id),
         **body,
         "organisation": copy.organisation.code,
         "received_at": utc_iso(copy.received_at),
     }
+    key = copy.device_key if copy.device_key_id is not None else None
+    if key is not None and copy.signature is not None:
+        # Anyone can check the device's signature from the log alone (docs/signatures.md).
+        record["device_signature"] = {
+            "public_key": b64encode(bytes(key.public_key)),
+            "signature": b64encode(bytes(copy.signature)),
+        }
+    return record

@@ -13,7 +13,7 @@ from pollwatch.registry.models import Election
 def _rows(election: Election) -> QuerySet[ProtocolCopy]:
     return (
         ProtocolCopy.objects.filter(election=election)
-        .select_related("election", "station", "organisation")
+        .select_related("election", "station", "organisation", "device_key")
         .prefetch_related("photos")
     )
 

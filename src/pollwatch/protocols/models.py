@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from pollwatch.accreditation.models import Observer, Organisation
+from pollwatch.accreditation.models import DeviceKey, Observer, Organisation
 from pollwatch.registry.models import Election, PollingStation
 
 
@@ -66,6 +66,17 @@ class ProtocolCopy(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     received_at = models.DateTimeField(_("received at"))
+    # The observer's device's detached Ed25519 signature of the submission (signatures.py),
+    # and the registered key that made it; both empty for an unsigned copy.
+    device_key = models.ForeignKey(
+        DeviceKey,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="copies",
+        verbose_name=_("device key"),
+    )
+    signature = models.BinaryField(_("device signature"), max_length=64, null=True, blank=True)
 
     class Meta:
         verbose_name = _("protocol copy")

@@ -9,7 +9,9 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import StrictBool
 
+from pollwatch.accreditation.models import DeviceKey
 from pollwatch.core.relation_feedback import RelationFeedback
+from pollwatch.core.tlog.note import b64encode
 from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.protocols.submission import FIGURE_FLOOR, Problem, Submission
 
@@ -55,6 +57,18 @@ class CopyIn(Schema):
         description="The id of the submitter's own current copy at the same station that this "
         "one corrects; both stay.",
     )
+    device_key: str | None = Field(
+        default=None,
+        description="The registered device key that signed this copy: its id (decimal) or its "
+        "raw 32-byte Ed25519 public key in standard base64. Required with `signature`.",
+    )
+    signature: str | None = Field(
+        default=None,
+        description="The device's detached Ed25519 signature (64 bytes, standard base64) of "
+        "b'pollwatch/protocol-copy/v1\\n' + id + b'\\n' + the RFC 8785 canonical body "
+        "(docs/signatures.md). Required where the election requires signatures; where given, "
+        "it must verify.",
+    )
 
 
 class RelationFeedbackOut(Schema):
@@ -94,6 +108,8 @@ class CopyOut(Schema):
     superseded_by: uuid.UUID | None = Field(description="The copy that corrects this one.")
     received_at: datetime.datetime
     body_sha256: str = Field(description="SHA-256 of the submission's RFC 8785 canonical body.")
+    device_key: int | None = Field(description="The id of the device key that signed it.")
+    signature: str | None = Field(description="The device's signature (base64), if signed.")
 
     @classmethod
     def build(
@@ -121,6 +137,8 @@ class CopyOut(Schema):
             superseded_by=corrected_by,
             received_at=copy.received_at,
             body_sha256=copy.body_sha256,
+            device_key=copy.device_key_id,
+            signature=b64encode(bytes(copy.signature)) if copy.signature is not None else None,
         )
 
 
@@ -142,3 +160,28 @@ class PhotoOut(Schema):
     size: int
     width: int
     height: int
+
+
+class DeviceKeyIn(Schema):
+    public_key: str = Field(
+        description="The device's raw 32-byte Ed25519 public key (RFC 8032), standard base64."
+    )
+    name: str = Field(description="What the observer calls the device, 1 to 100 characters.")
+
+
+class DeviceKeyOut(Schema):
+    id: int = Field(description="Name the key by this (or by its public key) in `device_key`.")
+    public_key: str = Field(description="Standard base64 of the 32 raw bytes.")
+    name: str
+    created_at: datetime.datetime
+    revoked_at: datetime.datetime | None = Field(description="Revoked keys sign nothing new.")
+
+    @classmethod
+    def build(cls, key: DeviceKey) -> DeviceKeyOut:
+        return cls(
+            id=key.pk,
+            public_key=b64encode(bytes(key.public_key)),
+            name=key.name,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+        )

@@ -35,7 +35,6 @@ import datetime
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -50,8 +49,9 @@ from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
 from pollwatch.findings.recheck import recheck_station, template_spec
 from pollwatch.findings.recording import RecordingCounts, Scope, lock_scope
 from pollwatch.ledger.appending import append_to_log
-from pollwatch.protocols import canonical
+from pollwatch.protocols import canonical, signatures
 from pollwatch.protocols.models import Photo, ProtocolCopy
+from pollwatch.protocols.refusals import Problem, RefusalKind, SubmissionRefused
 from pollwatch.registry.models import Election, PollingStation
 
 __all__ = [
@@ -75,41 +75,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}\Z")
 def figure_limit(registered_voters: int) -> int:
     """The largest figure a copy may carry at a station with this many registered voters."""
     return max(FIGURE_FACTOR * registered_voters, FIGURE_FLOOR)
-
-
-class RefusalKind(StrEnum):
-    INVALID = "invalid"  # the submission itself is wrong (HTTP 422)
-    FORBIDDEN = "forbidden"  # this user may not submit it (403)
-    CONFLICT = "conflict"  # the id is taken by a different submission (409)
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str | None  # "figures.yes", "station", "photos[0]", …; None: the whole submission
-    message: str
-
-
-class SubmissionRefused(Exception):
-    """A submission that was not stored, and every reason why; nothing was written."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        field: str | None = None,
-        kind: RefusalKind = RefusalKind.INVALID,
-        problems: Sequence[Problem] = (),
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.kind = kind
-        self.problems: tuple[Problem, ...] = tuple(problems) or (Problem(field, message),)
-
-    @classmethod
-    def listing(cls, problems: Sequence[Problem]) -> SubmissionRefused:
-        first = problems[0]
-        return cls(first.message, field=first.field, problems=problems)
 
 
 @dataclass(frozen=True)
@@ -216,12 +181,17 @@ def submit_copy(
     certified: bool,
     photo_sha256s: Sequence[str] = (),
     supersedes: UUID | None = None,
+    device_key: str | None = None,
+    signature: str | None = None,
     at: datetime.datetime | None = None,
 ) -> Submission:
     """Store one observer's copy and recheck its station's findings, in one transaction.
 
+    ``device_key`` (a registered key's id or base64 public key) and ``signature`` (base64) are
+    the device's detached signature, checked by ``signatures.check_copy_signature``.
     Raises SubmissionRefused (nothing written) on bad input, when the user may not submit for
-    the station now, or when ``copy_id`` names a different submission.
+    the station now, when the signature is missing where required or does not verify, or when
+    ``copy_id`` names a different submission.
     """
     at = at or timezone.now()
     if not user.is_authenticated:
@@ -264,7 +234,9 @@ def submit_copy(
                 certified,
                 shas,
                 supersedes,
+                body,
                 body_sha256,
+                (device_key, signature),
                 at,
             )
             findings = _after_store(election, station, copy, shas)
@@ -313,13 +285,23 @@ def _store(
     certified: bool,
     shas: list[str],
     supersedes: UUID | None,
+    body: dict[str, object],
     body_sha256: str,
+    signed: tuple[str | None, str | None],
     at: datetime.datetime,
 ) -> ProtocolCopy:
     refusal = submission_refusal(user, station, at)
     if refusal is not None:
         raise SubmissionRefused(refusal, field="station", kind=RefusalKind.FORBIDDEN)
     observer = Observer.objects.select_related("organisation").get(user_id=_user_pk(user))
+    verified = signatures.check_copy_signature(
+        observer=observer,
+        election=election,
+        copy_id=copy_id,
+        body=body,
+        device_key=signed[0],
+        signature=signed[1],
+    )
     photos = list(Photo.objects.filter(sha256__in=set(shas))) if shas else []
     if len(photos) != len(set(shas)):
         found = {photo.sha256 for photo in photos}
@@ -348,6 +330,8 @@ def _store(
         body_sha256=body_sha256,
         submitted_by_id=user.pk,
         received_at=at,
+        device_key=verified[0] if verified else None,
+        signature=verified[1] if verified else None,
     )
     if photos:
         copy.photos.add(*photos)
