@@ -20,7 +20,6 @@ from pollwatch.core.pvt import ndi_sample_size
 from pollwatch.registry.models import Election
 from tests.accounts.factories import login_verified, make_user
 from tests.analysis.test_pages import quick_klimek, synthetic_election  # noqa: F401 - fixture
-from tests.protocols.page_fixtures import fast_passwords  # noqa: F401 - autouse
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

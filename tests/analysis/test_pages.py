@@ -31,7 +31,6 @@ from pollwatch.core.synth import SynthParams, generate, write_files
 from pollwatch.demo.election import load_synthetic_election
 from pollwatch.registry.models import Election
 from tests.accounts.factories import login_verified, make_user
-from tests.protocols.page_fixtures import fast_passwords  # noqa: F401 - autouse
 
 pytestmark = pytest.mark.django_db
 
