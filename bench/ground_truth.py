@@ -86,6 +86,8 @@ def main() -> None:
         "target_crosscheck_seconds": TARGET_CROSSCHECK_SECONDS,
         "within_targets": per_3m <= TARGET_COPIES_SECONDS_PER_3M
         and run["steps"]["crosscheck"] <= TARGET_CROSSCHECK_SECONDS,
+        # Others' work shares the machine: the load says how much of it this run had.
+        "load_average_1_5_15": [round(load, 1) for load in os.getloadavg()],
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),

@@ -3,8 +3,9 @@
     .venv/bin/python bench/synth.py                      # 1,000,000 stations, CSV
     .venv/bin/python bench/synth.py --stations 100000
 
-Generates the election in memory (structure and protocols), then writes its CSV files into a
-temporary directory, which is removed afterwards. Prints the figures and writes
+Generates the election in memory (structure, protocols, observers and their copies, the
+official publication with its injected faults), then writes its CSV files and ground truth
+into a temporary directory, which is removed afterwards. Prints the figures and writes
 bench/results/synth.json. Target: generation + writing <= 60 s for 1,000,000 stations.
 """
 
@@ -62,6 +63,8 @@ def main() -> None:
         "within_target": total <= TARGET_TOTAL_SECONDS,
         "stations_per_second": round(summary.stations / total),
         "file_bytes": sizes,
+        # Others' work shares the machine: the load says how much of it this run had.
+        "load_average_1_5_15": [round(load, 1) for load in os.getloadavg()],
         "machine": {
             "python": platform.python_version(),
             "numpy": np.__version__,
