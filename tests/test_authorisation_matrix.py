@@ -80,6 +80,12 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "finding_status": {"POST": expect(403, analyst=400, administrator=400)},
     "election_log": PUBLIC,
     "observer_stations": {"GET": OBSERVERS},
+    # The empty POST has no key (400); nobody has a key with the sample id (404).
+    "device_keys": {"GET": OBSERVERS, "POST": expect(403, anonymous=LOGIN, observer=400)},
+    "device_key_revoke": {
+        "POST": expect(403, anonymous=LOGIN, observer=404),
+        "GET": expect(405, anonymous=LOGIN),
+    },
     "protocol_form": {"GET": OBSERVERS, "POST": expect(403, anonymous=LOGIN, observer=200)},
     "protocol_feedback": {"POST": OBSERVERS, "GET": expect(405, anonymous=LOGIN)},
     "station_comparison": PUBLIC,

@@ -54,6 +54,9 @@ class ProtocolCopyForm(forms.Form):
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     # The copy this one corrects, when it is a correction.
     supersedes = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # The device's detached signature, made in the browser by signing.js (signatures.py).
+    device_key = forms.CharField(required=False, widget=forms.HiddenInput)
+    signature = forms.CharField(required=False, widget=forms.HiddenInput)
     all_members_signed = forms.BooleanField(
         required=False, label=_("Signed by all commission members")
     )
@@ -182,8 +185,34 @@ class ProtocolCopyForm(forms.Form):
             return line_field
         if name == "photos" or name.startswith("photos["):
             return "photos"
+        # The signature and the device key: hidden, so shown at the top of the form.
         # The station, the copy's id, the copy corrected: about the whole form.
         return None
+
+
+class DeviceKeyForm(forms.Form):
+    """This browser's public key, generated and filled in by device-keys.js, and a name."""
+
+    public_key = forms.CharField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(
+        label=_("Name of this device"),
+        max_length=100,
+        help_text=_("For example: my phone. Shown in your list of keys."),
+    )
+
+    def clean_public_key(self) -> str:
+        value = str(self.cleaned_data.get("public_key") or "")
+        if not value:
+            raise forms.ValidationError(
+                _(
+                    "No key was generated: this browser cannot make Ed25519 keys, or "
+                    "JavaScript is off. Use a current Chromium, Firefox or Safari."
+                )
+            )
+        return value
+
+    def field_for(self, name: str | None) -> str | None:
+        return "name" if name == "name" else None
 
 
 def partial_figures(

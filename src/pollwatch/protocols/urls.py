@@ -4,6 +4,12 @@ from pollwatch.protocols import views
 
 urlpatterns = [
     path("observe/", views.observer_stations, name="observer_stations"),
+    path("observe/device-keys/", views.device_keys, name="device_keys"),
+    path(
+        "observe/device-keys/<int:key_id>/revoke/",
+        views.device_key_revoke,
+        name="device_key_revoke",
+    ),
     path(
         "elections/<slug:slug>/stations/<int:station_id>/protocol/",
         views.copy_form,

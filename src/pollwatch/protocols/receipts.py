@@ -1,0 +1,70 @@
+"""A stored copy's place in the transparency log, as its page shows it: the log entry, its
+index and the checkpoint that covers it once the integrator has run, and the record's
+canonical bytes rebuilt from the row, which the browser hashes (RFC 9162 leaf hash) to check
+the receipt's inclusion proof itself (static/protocols/receipt.js).
+
+The bytes are rebuilt from the row rather than read from the log entry: if the row was changed
+behind the log's back, the page's own check fails.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+
+from pollwatch.ledger.keys import log_verifier, new_origin
+from pollwatch.ledger.models import LogEntry, LogIndex, LogState
+from pollwatch.protocols import canonical
+from pollwatch.protocols.models import ProtocolCopy
+
+
+@dataclass(frozen=True)
+class CopyReceipt:
+    entry_id: int
+    index: int | None  # None: not sequenced yet
+    included: bool  # the latest checkpoint covers the entry
+    tree_size: int | None
+    root_hex: str | None
+    record: str  # the canonical record (RFC 8785 JSON, ASCII-safe text)
+    record_base64: str
+    receipt_url: str
+    checkpoint_url: str
+    origin: str
+    verifier_key: str  # the log's note verifier key, for the checkpoint's signature
+
+
+def copy_receipt(copy: ProtocolCopy) -> CopyReceipt | None:
+    """The copy's log entry and what the log says of it now; None for a copy never logged."""
+    entry = (
+        LogEntry.objects.filter(
+            source_type=ContentType.objects.get_for_model(ProtocolCopy), source_pk=str(copy.pk)
+        )
+        .only("pk", "election_id")
+        .first()
+    )
+    if entry is None:
+        return None
+    index = LogIndex.objects.filter(entry_id=entry.pk).values_list("index", flat=True).first()
+    known = LogState.objects.filter(election_id=copy.election_id).first()
+    # Before the integrator's first run there is no state yet: the origin it will give the log.
+    origin = known.origin if known is not None else new_origin(copy.election)
+    state = known if known is not None and known.checkpoint else None
+    included = state is not None and index is not None and index < state.size
+    data = canonical.canonical_bytes(canonical.copy_record(copy))
+    slug = copy.election.slug
+    return CopyReceipt(
+        entry_id=entry.pk,
+        index=index,
+        included=included,
+        tree_size=state.size if state is not None else None,
+        root_hex=bytes(state.root).hex() if state is not None else None,
+        record=data.decode("utf-8"),
+        record_base64=base64.b64encode(data).decode("ascii"),
+        receipt_url=reverse("log_receipt", args=[slug, entry.pk]),
+        checkpoint_url=reverse("log_checkpoint", args=[slug]),
+        origin=origin,
+        verifier_key=log_verifier(origin).key_string(),
+    )
