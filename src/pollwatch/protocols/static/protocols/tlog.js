@@ -119,7 +119,13 @@ export function parseCheckpoint(note) {
 /** Check the checkpoint's Ed25519 signature by the log's verifier key
  * (C2SP signed-note: name+hex key id+base64(0x01 || public key)). */
 export async function verifyCheckpointSignature(checkpoint, verifierKey) {
-  const [name, keyIdHex, keyBase64] = verifierKey.split("+");
+  // name+hex+base64: the name has no "+", the base64 may.
+  const first = verifierKey.indexOf("+");
+  const second = verifierKey.indexOf("+", first + 1);
+  if (first < 0 || second < 0) throw new Error("the log's verifier key is malformed");
+  const name = verifierKey.slice(0, first);
+  const keyIdHex = verifierKey.slice(first + 1, second);
+  const keyBase64 = verifierKey.slice(second + 1);
   const key = strictBase64(keyBase64 || "", "the log's verifier key");
   if (key.length !== 33 || key[0] !== 1) throw new Error("the log's verifier key is not an Ed25519 key");
   const keyId = Number.parseInt(keyIdHex, 16);
