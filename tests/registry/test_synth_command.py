@@ -142,6 +142,7 @@ def test_observer_and_fault_flags(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "3 organisations, 0 observers, 0 protocol copies" in printed
     assert "2 wrong territorial totals" in printed
+    assert "0 stations changed silently" in printed  # no copies, so nowhere to notice it
     copies = (out / "copies.csv").read_text(encoding="utf-8").splitlines()
     assert len(copies) == 1  # the header alone
     organisations = (out / "organisations.csv").read_text(encoding="utf-8").splitlines()

@@ -179,7 +179,8 @@ def _observation_summary(election: SyntheticElection) -> str:
         "%(organisations)s organisations, %(observers)s observers, %(copies)s protocol copies; "
         "injected: %(slips)s transcription slips, %(stuffed)s stuffed stations, %(errors)s "
         "official arithmetic errors, %(totals)s wrong territorial totals, %(missing)s missing "
-        "official results, %(unreported)s stations without the copy expected."
+        "official results, %(unreported)s stations without the copy expected, %(silent)s stations "
+        "changed silently in a later publication."
     ) % {
         "organisations": len(observation.organisations),
         "observers": f"{observation.observer_station.size:,}",
@@ -190,6 +191,7 @@ def _observation_summary(election: SyntheticElection) -> str:
         "totals": f"{faults.faulty_territorial.size:,}",
         "missing": f"{faults.missing_station.size:,}",
         "unreported": f"{observation.unreported_stations.size:,}",
+        "silent": f"{faults.revised_station.size:,}",
     }
 
 
