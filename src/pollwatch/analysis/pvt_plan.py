@@ -21,12 +21,12 @@ from django.utils.translation import gettext as _
 from pollwatch.accounts.audit import record_action
 from pollwatch.analysis.data_state import data_state
 from pollwatch.analysis.election_figures import registry_frame
-from pollwatch.analysis.management.commands.pvt import HANDBOOK_Z
 from pollwatch.analysis.models import PvtPlan, PvtSampleStation, PvtStratum
 from pollwatch.analysis.pvt_sample import HEADER
 from pollwatch.core.forensics.source import StationFigures
 from pollwatch.core.protocol import TemplateError
 from pollwatch.core.pvt import (
+    HANDBOOK_Z,
     FrameError,
     SampleSizeError,
     SamplingFrame,

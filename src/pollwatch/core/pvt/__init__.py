@@ -26,9 +26,15 @@ from pollwatch.core.pvt.frame import (
     strata_codes,
     stratified_sample,
 )
-from pollwatch.core.pvt.sample_size import SampleSizeError, ndi_sample_size, stations_for
+from pollwatch.core.pvt.sample_size import (
+    HANDBOOK_Z,
+    SampleSizeError,
+    ndi_sample_size,
+    stations_for,
+)
 
 __all__ = [
+    "HANDBOOK_Z",
     "Comparison",
     "Convergence",
     "FrameError",

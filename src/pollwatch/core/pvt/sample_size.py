@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 
 WORST_CASE_SHARE = 0.5
+# The handbook's Z for each confidence level (it rounds 2.576 to 2.58).
+HANDBOOK_Z = {"0.95": 1.96, "0.99": 2.58}
 
 
 class SampleSizeError(ValueError):

@@ -17,6 +17,7 @@ from pollwatch.analysis.source_args import add_mapping_arguments, figures_of, re
 from pollwatch.commands import reported_as_command_error
 from pollwatch.core.forensics.source import StationFigures
 from pollwatch.core.pvt import (
+    HANDBOOK_Z,
     FrameError,
     SampleSizeError,
     SamplingFrame,
@@ -29,8 +30,6 @@ from pollwatch.core.pvt import (
 from pollwatch.core.tabular import InputError
 from pollwatch.registry.models import Election
 
-# The NDI handbook's Z for each confidence level (it rounds 2.576 to 2.58).
-HANDBOOK_Z = {"0.95": 1.96, "0.99": 2.58}
 NATIONAL = "national"
 
 
