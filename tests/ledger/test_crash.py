@@ -3,7 +3,8 @@ publishing, then restarting it: the log is consistent, nothing lost, nothing twi
 published files verify with `pollwatch verify log` and `pollwatch verify database`.
 
 Everything runs in real processes on a SQLite database in a temporary data dir (the test
-database of pytest is in memory, where another process cannot see it)."""
+database of pytest is in memory, where another process cannot see it), and, when the suite
+runs on PostgreSQL, on a scratch PostgreSQL database too."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from pollwatch.core.tlog import MemoryTree, leaf_hash
 from pollwatch.core.tlog.note import Ed25519Signer
@@ -82,8 +88,41 @@ def _integrate(env: dict[str, str], fault: str | None = None) -> None:
         assert result.returncode == 0, result.stderr
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None for a SQLite file in the data dir; on a PostgreSQL run of the suite, a scratch
+    database beside the test database as well."""
+    if request.param == "sqlite":
+        yield None
+        return
+    url = os.environ.get("POLLWATCH_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        pytest.skip("the suite runs on SQLite (POLLWATCH_DATABASE_URL is not PostgreSQL)")
+    import psycopg
+
+    server, _, name = url.rpartition("/")
+    scratch = f"{name}_crash"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)".encode())
+        admin.execute(f"CREATE DATABASE {scratch}".encode())
+        try:
+            yield f"{server}/{scratch}"
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)".encode())
+
+
+def _rows(data: Path, url: str | None, sql: str) -> list[tuple[Any, ...]]:
+    if url is None:
+        with closing(sqlite3.connect(data / "pollwatch.sqlite3")) as database:
+            return list(database.execute(sql))
+    import psycopg
+
+    with psycopg.connect(url) as database:
+        return list(database.execute(sql.encode()))
+
+
 def test_killing_the_integrator_anywhere_loses_nothing_and_doubles_nothing(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str | None
 ) -> None:
     data = tmp_path / "var"
     env = {
@@ -97,6 +136,8 @@ def test_killing_the_integrator_anywhere_loses_nothing_and_doubles_nothing(
         "DJANGO_SETTINGS_MODULE": "pollwatch.settings",
         "PYTHONPATH": str(ROOT),
     }
+    if database_url:
+        env["POLLWATCH_DATABASE_URL"] = database_url
     migrate = _pollwatch(env, "migrate", "--verbosity", "0")
     assert migrate.returncode == 0, migrate.stderr
 
@@ -108,12 +149,15 @@ def test_killing_the_integrator_anywhere_loses_nothing_and_doubles_nothing(
     _seed(env, 370, 33)
     _integrate(env)  # restart: checks the files, integrates everything
 
-    database = sqlite3.connect(data / "pollwatch.sqlite3")
-    rows = database.execute(
-        'SELECT e.id, i."index", e.canonical FROM ledger_logentry e '
-        "LEFT JOIN ledger_logindex i ON i.entry_id = e.id ORDER BY e.id"
-    )
-    entries = [(row_id, index, bytes(data_)) for row_id, index, data_ in rows]
+    entries = [
+        (row_id, index, bytes(data_))
+        for row_id, index, data_ in _rows(
+            data,
+            database_url,
+            'SELECT e.id, i."index", e.canonical FROM ledger_logentry e '
+            "LEFT JOIN ledger_logindex i ON i.entry_id = e.id ORDER BY e.id",
+        )
+    ]
     total = 1 + 403  # the finding decision and the notes
     assert len(entries) == total
     # Nothing lost: every entry has an index; nothing twice: the indexes are 0..n-1 once each,
@@ -121,11 +165,11 @@ def test_killing_the_integrator_anywhere_loses_nothing_and_doubles_nothing(
     assert [index for _, index, _ in entries] == list(range(total))
     notes = [e for _, _, e in entries if e.startswith(b'{"kind":"note"')]
     assert notes == [f'{{"kind":"note","n":{n}}}'.encode() for n in range(403)]
-    size, root, checkpoint = database.execute(
-        "SELECT size, root, checkpoint FROM ledger_logstate"
-    ).fetchone()
+    ((size, root, checkpoint),) = _rows(
+        data, database_url, "SELECT size, root, checkpoint FROM ledger_logstate"
+    )
     assert size == total
-    assert database.execute("SELECT COUNT(*) FROM ledger_pendingentry").fetchone() == (0,)
+    assert _rows(data, database_url, "SELECT COUNT(*) FROM ledger_pendingentry") == [(0,)]
     assert bytes(root) == MemoryTree([leaf_hash(e) for _, _, e in entries]).root()
     log_dir = data / "log" / SLUG
     assert (log_dir / "checkpoint").read_text() == checkpoint
