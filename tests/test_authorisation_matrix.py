@@ -90,6 +90,7 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "protocol_feedback": {"POST": OBSERVERS, "GET": expect(405, anonymous=LOGIN)},
     "station_comparison": PUBLIC,
     "protocol_copy": {"GET": expect(200, anonymous=404, data_clerk=404)},
+    "protocol_copy_receipt_state": {"GET": expect(200, anonymous=404, data_clerk=404)},
     "tabulation": PUBLIC,
     "commission_tabulation": PUBLIC,
     "log_checkpoint": PUBLIC_UNPUBLISHED,

@@ -31,40 +31,58 @@ class CopyReceipt:
     record: str  # the canonical record (RFC 8785 JSON, ASCII-safe text)
     record_base64: str
     receipt_url: str
-    checkpoint_url: str
+    state_url: str  # asked while pending, so that the receipt is fetched once it exists
     origin: str
     verifier_key: str  # the log's note verifier key, for the checkpoint's signature
 
 
-def copy_receipt(copy: ProtocolCopy) -> CopyReceipt | None:
-    """The copy's log entry and what the log says of it now; None for a copy never logged."""
-    entry = (
+@dataclass(frozen=True)
+class ReceiptState:
+    """Whether the log has a copy's entry in its latest checkpoint yet."""
+
+    entry_id: int
+    index: int | None  # None: not sequenced yet
+    included: bool  # the latest checkpoint covers the entry
+    state: LogState | None  # the log, once it has a checkpoint
+
+
+def receipt_state(copy: ProtocolCopy) -> ReceiptState | None:
+    """The copy's log entry and whether a checkpoint covers it; None for a copy never logged."""
+    entry_id = (
         LogEntry.objects.filter(
             source_type=ContentType.objects.get_for_model(ProtocolCopy), source_pk=str(copy.pk)
         )
-        .only("pk", "election_id")
+        .values_list("pk", flat=True)
         .first()
     )
-    if entry is None:
+    if entry_id is None:
         return None
-    index = LogIndex.objects.filter(entry_id=entry.pk).values_list("index", flat=True).first()
-    known = LogState.objects.filter(election_id=copy.election_id).first()
-    # Before the integrator's first run there is no state yet: the origin it will give the log.
-    origin = known.origin if known is not None else new_origin(copy.election)
-    state = known if known is not None and known.checkpoint else None
+    index = LogIndex.objects.filter(entry_id=entry_id).values_list("index", flat=True).first()
+    state = LogState.objects.filter(election_id=copy.election_id).first()
     included = state is not None and index is not None and index < state.size
+    return ReceiptState(entry_id, index, included, state if state and state.checkpoint else None)
+
+
+def copy_receipt(copy: ProtocolCopy) -> CopyReceipt | None:
+    """What the copy's page shows of its receipt; None for a copy never logged."""
+    where = receipt_state(copy)
+    if where is None:
+        return None
+    state = where.state
+    # Before the integrator's first run there is no log yet: the origin it will give it.
+    origin = state.origin if state is not None else new_origin(copy.election)
     data = canonical.canonical_bytes(canonical.copy_record(copy))
     slug = copy.election.slug
     return CopyReceipt(
-        entry_id=entry.pk,
-        index=index,
-        included=included,
+        entry_id=where.entry_id,
+        index=where.index,
+        included=where.included,
         tree_size=state.size if state is not None else None,
         root_hex=bytes(state.root).hex() if state is not None else None,
         record=data.decode("utf-8"),
         record_base64=base64.b64encode(data).decode("ascii"),
-        receipt_url=reverse("log_receipt", args=[slug, entry.pk]),
-        checkpoint_url=reverse("log_checkpoint", args=[slug]),
+        receipt_url=reverse("log_receipt", args=[slug, where.entry_id]),
+        state_url=reverse("protocol_copy_receipt_state", args=[slug, copy.pk]),
         origin=origin,
         verifier_key=log_verifier(origin).key_string(),
     )

@@ -30,4 +30,9 @@ urlpatterns = [
         views.copy_detail,
         name="protocol_copy",
     ),
+    path(
+        "elections/<slug:slug>/protocol-copies/<uuid:copy_id>/receipt-state",
+        views.copy_receipt_state,
+        name="protocol_copy_receipt_state",
+    ),
 ]

@@ -17,7 +17,8 @@ from uuid import UUID
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +35,7 @@ from pollwatch.protocols.comparison import compare_station
 from pollwatch.protocols.forms import DeviceKeyForm, ProtocolCopyForm, partial_figures
 from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.protocols.photos import store_photo
-from pollwatch.protocols.receipts import copy_receipt
+from pollwatch.protocols.receipts import copy_receipt, receipt_state
 from pollwatch.protocols.signatures import (
     key_base64,
     observer_keys,
@@ -343,17 +344,47 @@ def _feedback_context(spec: ProtocolTemplateSpec, typed: Mapping[str, Any]) -> d
 # --- A stored copy --------------------------------------------------------------------------
 
 
-@require_GET
-def copy_detail(request: HttpRequest, slug: str, copy_id: UUID) -> HttpResponse:
-    """One copy as stored: figures, flags, photos, time, id; a correction for its observer."""
+def _visible_copy(request: HttpRequest, slug: str, copy_id: UUID) -> QuerySet[ProtocolCopy]:
+    """The copy, if the user may see it raw or submitted it themselves."""
     copies = ProtocolCopy.objects.filter(election__slug=slug, pk=copy_id)
-    copy = (
+    return (
         (visible_copies(request.user, copies) | copies.filter(submitted_by_id=request.user.pk))
         if request.user.is_authenticated
         else copies.none()
     )
+
+
+def _no_copy(request: HttpRequest, copy_id: UUID) -> HttpResponse:
+    return _refused(
+        request,
+        _("There is no protocol copy %(id)s that you may see in this election.") % {"id": copy_id},
+        status=404,
+    )
+
+
+@require_GET
+def copy_receipt_state(request: HttpRequest, slug: str, copy_id: UUID) -> HttpResponse:
+    """Whether the log's latest checkpoint covers the copy yet (receipt-page.js asks while
+    pending, then fetches the receipt itself from the log)."""
+    found = _visible_copy(request, slug, copy_id).first()
+    if found is None:
+        return _no_copy(request, copy_id)
+    where = receipt_state(found)
+    return JsonResponse(
+        {
+            "entry": where.entry_id if where else None,
+            "index": where.index if where else None,
+            "included": where.included if where else False,
+        }
+    )
+
+
+@require_GET
+def copy_detail(request: HttpRequest, slug: str, copy_id: UUID) -> HttpResponse:
+    """One copy as stored: figures, flags, photos, time, id; a correction for its observer."""
     found = (
-        copy.select_related(
+        _visible_copy(request, slug, copy_id)
+        .select_related(
             "election__template",
             "station",
             "organisation",
@@ -365,12 +396,7 @@ def copy_detail(request: HttpRequest, slug: str, copy_id: UUID) -> HttpResponse:
         .first()
     )
     if found is None:
-        return _refused(
-            request,
-            _("There is no protocol copy %(id)s that you may see in this election.")
-            % {"id": copy_id},
-            status=404,
-        )
+        return _no_copy(request, copy_id)
     spec = template_spec(found.election.template)
     corrected_by = ProtocolCopy.objects.filter(supersedes=found).first()
     may_correct = (

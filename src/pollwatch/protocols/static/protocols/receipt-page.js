@@ -1,7 +1,7 @@
 // The stored copy's page: fetch the copy's receipt and check it on this device — the record's
 // leaf hash, the inclusion proof (RFC 9162 §2.1.3.2) and the log's signature on the
-// checkpoint. The integrator runs separately: until it has, the receipt is "not yet" (404
-// with Retry-After), so ask again a few times.
+// checkpoint. The integrator runs separately: until a checkpoint covers the entry, ask the
+// copy's receipt state again every second, a few times.
 import { b64decode } from "./device-store.js";
 import { hex, verifyReceipt } from "./tlog.js";
 
@@ -22,38 +22,48 @@ function show(state, message, facts) {
   }
 }
 
+async function included() {
+  // The copy's page says whether a checkpoint covers the entry yet: a 200 either way, so a
+  // pending receipt logs no failed request.
+  const response = await fetch(box.dataset.stateUrl, { cache: "no-store" });
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  return (await response.json()).included;
+}
+
+async function verify() {
+  const response = await fetch(box.dataset.receiptUrl, { cache: "no-store" });
+  if (!response.ok) {
+    show("failed", `${box.dataset.msgFailed} HTTP ${response.status}`);
+    return;
+  }
+  try {
+    const verified = await verifyReceipt(await response.text(), b64decode(box.dataset.record), {
+      verifierKey: box.dataset.verifierKey,
+      origin: box.dataset.origin,
+    });
+    show("verified", box.dataset.msgVerified, {
+      index: verified.index.toString(),
+      size: verified.size.toString(),
+      root: hex(verified.root),
+    });
+  } catch (error) {
+    show("failed", `${box.dataset.msgFailed} ${error.message}`);
+  }
+}
+
 async function check() {
-  const record = b64decode(box.dataset.record);
-  for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
-    let response;
-    try {
-      response = await fetch(box.dataset.receiptUrl, { cache: "no-store" });
-    } catch (error) {
-      show("failed", `${box.dataset.msgUnreachable} ${error}`);
-      return;
-    }
-    if (response.ok) {
-      try {
-        const verified = await verifyReceipt(await response.text(), record, {
-          verifierKey: box.dataset.verifierKey,
-          origin: box.dataset.origin,
-        });
-        show("verified", box.dataset.msgVerified, {
-          index: verified.index.toString(),
-          size: verified.size.toString(),
-          root: hex(verified.root),
-        });
-      } catch (error) {
-        show("failed", `${box.dataset.msgFailed} ${error.message}`);
+  try {
+    for (let attempt = 0; attempt < ATTEMPTS; attempt += 1) {
+      if (await included()) {
+        await verify();
+        return;
       }
-      return;
+      show("pending", box.dataset.msgPending);
+      await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
     }
-    if (response.status !== 404 && response.status !== 503) {
-      show("failed", `${box.dataset.msgFailed} HTTP ${response.status}`);
-      return;
-    }
-    show("pending", box.dataset.msgPending);
-    await new Promise((resolve) => setTimeout(resolve, PAUSE_MS));
+  } catch (error) {
+    show("failed", `${box.dataset.msgUnreachable} ${error.message}`);
+    return;
   }
   show("pending", box.dataset.msgStillPending);
 }

@@ -53,41 +53,55 @@ function say(message, refused = false) {
   status.classList.toggle("notice--refused", refused);
 }
 
-async function prepare() {
-  const required = form.dataset.signaturesRequired === "true";
+/** The newest of this browser's key pairs that is registered and active, or why there is
+ * none: {key} or {problem: "unsupported" | "noKey"}. */
+async function deviceKey() {
   const active = new Set((form.dataset.deviceKeys || "").split(" ").filter(Boolean));
-  form.elements.namedItem("device_key").value = "";
-  form.elements.namedItem("signature").value = "";
-  if (!(await ed25519Supported())) {
-    say(required ? status.dataset.unsupportedRequired : status.dataset.unsupported, required);
-    return !required;
-  }
+  if (!(await ed25519Supported())) return { problem: "unsupported" };
   const held = (await storedKeys()).filter((item) => active.has(item.publicKey));
-  if (held.length === 0) {
-    say(required ? status.dataset.noKeyRequired : status.dataset.noKey, required);
-    return !required;
-  }
+  if (held.length === 0) return { problem: "noKey" };
+  return { key: held.sort((a, b) => b.createdAt - a.createdAt)[0] };
+}
+
+async function sign(key) {
   const body = await formBody(form);
-  if (body === null) return true; // a figure to fix: the server says which, unsigned
-  const key = held.sort((a, b) => b.createdAt - a.createdAt)[0];
+  if (body === null) return; // a figure to fix: the server says which, before any signature
   const copyId = form.elements.namedItem("client_id").value;
   const signature = await crypto.subtle.sign(
     { name: "Ed25519" }, key.keyPair.privateKey, signedMessage(copyId, body));
   form.elements.namedItem("device_key").value = key.publicKey;
   form.elements.namedItem("signature").value = b64encode(signature);
   say(status.dataset.signed);
-  return true;
 }
 
 if (form && status) {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    let send = false;
-    try {
-      send = await prepare();
-    } catch (error) {
-      say(`${status.dataset.failed} ${error}`, true);
+  const required = form.dataset.signaturesRequired === "true";
+  // Known before the observer submits, so that an unsigned copy is sent as a plain form.
+  let found = null;
+  const finding = deviceKey().then((result) => { found = result; }, () => {
+    found = { problem: "unsupported" };
+  });
+  form.addEventListener("submit", (event) => {
+    form.elements.namedItem("device_key").value = "";
+    form.elements.namedItem("signature").value = "";
+    if (found !== null && found.problem) {
+      const which = found.problem === "unsupported" ? "unsupported" : "noKey";
+      if (!required) return; // sent unsigned, as the election allows
+      event.preventDefault();
+      say(status.dataset[`${which}Required`], true);
+      return;
     }
-    if (send) form.submit();
+    event.preventDefault();
+    finding
+      .then(() => {
+        if (found.problem) {
+          if (!required) return true;
+          say(status.dataset[`${found.problem}Required`], true);
+          return false;
+        }
+        return sign(found.key).then(() => true);
+      })
+      .then((send) => { if (send) form.submit(); })
+      .catch((error) => say(`${status.dataset.failed} ${error}`, true));
   });
 }
