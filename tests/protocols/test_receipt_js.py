@@ -258,3 +258,58 @@ def test_the_browsers_canonical_json_is_rfc_8785(loaded: Page) -> None:
         "Z": {},
     }
     assert run(loaded, CANONICAL, value=value) == rfc8785.dumps(value).decode("utf-8")
+
+
+CONSISTENCY = """async ({base, cases}) => {
+  const tlog = await import(base + "/static/protocols/tlog.js");
+  const dec = (t) => Uint8Array.from(atob(t), (c) => c.charCodeAt(0));
+  const out = [];
+  for (const c of cases) {
+    try {
+      await tlog.verifyConsistency(BigInt(c.size1), BigInt(c.size2), c.proof.map(dec),
+        dec(c.root1), dec(c.root2));
+      out.push("ok");
+    } catch (error) {
+      out.push(error.message);
+    }
+  }
+  return out;
+}"""
+
+
+def test_consistency_proofs_verify_and_tampered_ones_fail(loaded: Page) -> None:
+    tree = MemoryTree([leaf_hash(d) for d in records(40)])
+    cases = [
+        {
+            "size1": size1,
+            "size2": size2,
+            "proof": [b64(h) for h in tree.consistency_proof(size1, size2)],
+            "root1": b64(tree.root(size1)),
+            "root2": b64(tree.root(size2)),
+        }
+        for size2 in (1, 2, 3, 7, 8, 9, 16, 17, 40)
+        for size1 in range(1, size2 + 1)
+    ]
+    assert run(loaded, CONSISTENCY, cases=cases) == ["ok"] * len(cases)
+    good = {
+        "size1": 5,
+        "size2": 17,
+        "proof": [b64(h) for h in tree.consistency_proof(5, 17)],
+        "root1": b64(tree.root(5)),
+        "root2": b64(tree.root(17)),
+    }
+    flipped = bytearray(base64.b64decode(good["proof"][0]))
+    flipped[3] ^= 4
+    bad = [
+        ({**good, "proof": [b64(bytes(flipped)), *good["proof"][1:]]}, "does not lead to"),
+        ({**good, "root2": b64(tree.root(16))}, "does not lead to the second root"),
+        ({**good, "root1": b64(tree.root(4))}, "does not lead to the first root"),
+        ({**good, "proof": good["proof"][:-1]}, "too short"),
+        ({**good, "proof": [*good["proof"], good["proof"][0]]}, "too long"),
+        ({**good, "size1": 18}, "larger than"),
+        ({**good, "size1": 0}, "empty tree"),
+        ({**good, "size1": 17, "proof": []}, "two different roots"),
+    ]
+    results = run(loaded, CONSISTENCY, cases=[case for case, _words in bad])
+    for (_case, words), result in zip(bad, results, strict=True):
+        assert words in result, (words, result)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from playwright.sync_api import Page, Route, expect
 
 from pollwatch.accreditation.models import DeviceKey
@@ -19,6 +19,7 @@ from pollwatch.core.tlog.ed25519 import load_public_key, verify
 from pollwatch.ledger.integration import integrate_pending
 from pollwatch.protocols import canonical
 from pollwatch.protocols.models import ProtocolCopy
+from pollwatch.protocols.receipts import receipt_state
 from pollwatch.protocols.signatures import signed_message
 from tests.protocols.conftest import Referendum, figures, submit
 from tests.protocols.page_fixtures import (
@@ -176,3 +177,28 @@ def test_an_untouched_copy_is_verified_at_once(
     page.goto(f"{live_server.url}/elections/test-referendum/protocol-copies/{mine.pk}/")
     expect(page.locator(RESULT)).to_have_attribute("data-state", "verified", timeout=20_000)
     expect(page.locator('[data-receipt="size"]')).to_have_text("2")
+    expect(page.locator('[data-receipt="latest"]')).to_contain_text("The log has only grown since")
+    expect(page.locator('[data-receipt="latest"]')).to_contain_text("Entries now: 2")
+
+
+def test_an_older_receipt_is_checked_against_the_grown_log(
+    page: Page, live_server: Any, referendum: Referendum
+) -> None:
+    """A receipt kept from when the log had one entry: included there, and the latest
+    checkpoint (two entries) proven consistent with it (the page's consistency check)."""
+    mine = submit(referendum).copy
+    integrate_pending()
+    entry = receipt_state(mine)
+    assert entry is not None
+    older = Client().get(f"/log/test-referendum/receipt/{entry.entry_id}").content
+    submit(referendum, referendum.colleague_user)
+    integrate_pending()
+    page.route(
+        "**/log/test-referendum/receipt/*",
+        lambda route: route.fulfill(status=200, body=older, content_type="text/plain"),
+    )
+    sign_in(page, live_server, referendum.observer_user)
+    page.goto(f"{live_server.url}/elections/test-referendum/protocol-copies/{mine.pk}/")
+    expect(page.locator(RESULT)).to_have_attribute("data-state", "verified", timeout=20_000)
+    expect(page.locator('[data-receipt="size"]')).to_have_text("1")
+    expect(page.locator('[data-receipt="latest"]')).to_contain_text("Entries now: 2")

@@ -32,6 +32,8 @@ class CopyReceipt:
     record_base64: str
     receipt_url: str
     state_url: str  # asked while pending, so that the receipt is fetched once it exists
+    checkpoint_url: str  # the latest checkpoint, which must extend the receipt's
+    consistency_url: str
     origin: str
     verifier_key: str  # the log's note verifier key, for the checkpoint's signature
 
@@ -83,6 +85,8 @@ def copy_receipt(copy: ProtocolCopy) -> CopyReceipt | None:
         record_base64=base64.b64encode(data).decode("ascii"),
         receipt_url=reverse("log_receipt", args=[slug, where.entry_id]),
         state_url=reverse("protocol_copy_receipt_state", args=[slug, copy.pk]),
+        checkpoint_url=reverse("log_checkpoint", args=[slug]),
+        consistency_url=reverse("log_consistency", args=[slug]),
         origin=origin,
         verifier_key=log_verifier(origin).key_string(),
     )

@@ -3,7 +3,14 @@
 // checkpoint. The integrator runs separately: until a checkpoint covers the entry, ask the
 // copy's receipt state again every second, a few times.
 import { b64decode } from "./device-store.js";
-import { hex, verifyReceipt } from "./tlog.js";
+import {
+  hex,
+  parseCheckpoint,
+  parseHashes,
+  verifyCheckpointSignature,
+  verifyConsistency,
+  verifyReceipt,
+} from "./tlog.js";
 
 const ATTEMPTS = 20;
 const PAUSE_MS = 1000;
@@ -30,6 +37,27 @@ async function included() {
   return (await response.json()).included;
 }
 
+/** The log's latest checkpoint, signed by the log, extends the receipt's (RFC 9162 §2.1.4.2):
+ * the log has only grown since. Returns the latest size. */
+async function latest(verified) {
+  const response = await fetch(box.dataset.checkpointUrl, { cache: "no-store" });
+  if (!response.ok) throw new Error(`the latest checkpoint: HTTP ${response.status}`);
+  const current = parseCheckpoint(await response.text());
+  if (current.origin !== box.dataset.origin) {
+    throw new Error(`the latest checkpoint is for ${current.origin}, not ${box.dataset.origin}`);
+  }
+  await verifyCheckpointSignature(current, box.dataset.verifierKey);
+  let proof = [];
+  if (current.size > verified.size) {
+    const url = `${box.dataset.consistencyUrl}?from=${verified.size}&to=${current.size}`;
+    const answer = await fetch(url, { cache: "no-store" });
+    if (!answer.ok) throw new Error(`the consistency proof: HTTP ${answer.status}`);
+    proof = parseHashes(await answer.text());
+  }
+  await verifyConsistency(verified.size, current.size, proof, verified.root, current.root);
+  return current.size;
+}
+
 async function verify() {
   const response = await fetch(box.dataset.receiptUrl, { cache: "no-store" });
   if (!response.ok) {
@@ -41,10 +69,12 @@ async function verify() {
       verifierKey: box.dataset.verifierKey,
       origin: box.dataset.origin,
     });
+    const size = await latest(verified);
     show("verified", box.dataset.msgVerified, {
       index: verified.index.toString(),
       size: verified.size.toString(),
       root: hex(verified.root),
+      latest: `${box.dataset.msgLatest} ${size}`,
     });
   } catch (error) {
     show("failed", `${box.dataset.msgFailed} ${error.message}`);

@@ -64,6 +64,56 @@ export async function verifyInclusion(leaf, index, treeSize, proof, root) {
   if (!equal(r, root)) throw new Error("the proof does not lead to the checkpoint's root hash");
 }
 
+/** RFC 9162 §2.1.4.2: the tree (size2, root2) extends the tree (size1, root1); throws an
+ * Error naming the failed step. Sizes are BigInt. */
+export async function verifyConsistency(size1, size2, proof, root1, root2) {
+  for (const [position, p] of proof.entries()) {
+    if (p.length !== 32) throw new Error(`consistency proof hash ${position} is ${p.length} bytes`);
+  }
+  if (size1 === 0n) throw new Error("the empty tree has no consistency proof");
+  if (size1 > size2) throw new Error(`tree size ${size1} is larger than ${size2}`);
+  if (size1 === size2) {
+    if (proof.length !== 0) throw new Error("trees of equal size need an empty consistency proof");
+    if (!equal(root1, root2)) throw new Error(`two different roots for the tree size ${size1}`);
+    return;
+  }
+  if (proof.length === 0) throw new Error(`the consistency proof from ${size1} to ${size2} is empty`);
+  const path = (size1 & (size1 - 1n)) === 0n ? [root1, ...proof] : [...proof];
+  let fn = size1 - 1n;
+  let sn = size2 - 1n;
+  while ((fn & 1n) === 1n) {
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  let fr = path[0];
+  let sr = path[0];
+  for (const c of path.slice(1)) {
+    if (sn === 0n) throw new Error(`the consistency proof from ${size1} to ${size2} is too long`);
+    if ((fn & 1n) === 1n || fn === sn) {
+      fr = await nodeHash(c, fr);
+      sr = await nodeHash(c, sr);
+      if ((fn & 1n) === 0n) {
+        while (fn !== 0n && (fn & 1n) === 0n) {
+          fn >>= 1n;
+          sn >>= 1n;
+        }
+      }
+    } else {
+      sr = await nodeHash(sr, c);
+    }
+    fn >>= 1n;
+    sn >>= 1n;
+  }
+  if (sn !== 0n) throw new Error(`the consistency proof from ${size1} to ${size2} is too short`);
+  if (!equal(fr, root1)) throw new Error("the consistency proof does not lead to the first root");
+  if (!equal(sr, root2)) throw new Error("the consistency proof does not lead to the second root");
+}
+
+/** One base64 hash per line (the log's consistency endpoint). */
+export function parseHashes(text) {
+  return text.split("\n").filter(Boolean).map((line, i) => strictBase64(line, `hash ${i}`));
+}
+
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
 function strictBase64(text, what) {
@@ -147,5 +197,5 @@ export async function verifyReceipt(receiptText, record, { verifierKey, origin }
   if (verifierKey) await verifyCheckpointSignature(checkpoint, verifierKey);
   await verifyInclusion(await leafHash(record), receipt.index, checkpoint.size, receipt.proof,
     checkpoint.root);
-  return { index: receipt.index, size: checkpoint.size, root: checkpoint.root };
+  return { index: receipt.index, size: checkpoint.size, root: checkpoint.root, checkpoint };
 }
