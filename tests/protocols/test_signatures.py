@@ -234,10 +234,13 @@ def test_a_signed_copy_is_accepted_stored_and_logged_with_its_signature(
     response = post(client, {**payload, "device_key": str(key_id), "signature": signature})
     assert response.status_code == 201, response.content
     assert response.json()["device_key"] == key_id
+    as_number = copy_payload(required)  # the key's id as a JSON number works too
+    numbered = {**as_number, "device_key": key_id, "signature": sign(required, as_number, private)}
+    assert post(client, numbered).status_code == 201
     assert response.json()["signature"] == signature
-    copy = ProtocolCopy.objects.get()
+    copy = ProtocolCopy.objects.get(pk=payload["id"])
     assert copy.device_key_id == key_id and b64(bytes(copy.signature)) == signature
-    record = json.loads(bytes(LogEntry.objects.get().canonical))
+    record = json.loads(bytes(LogEntry.objects.get(source_pk=payload["id"]).canonical))
     assert record["device_signature"] == {
         "public_key": b64(public_key_bytes(private)),
         "signature": signature,

@@ -89,7 +89,7 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
             certified=body.certified,
             photo_sha256s=body.photos,
             supersedes=body.supersedes,
-            device_key=body.device_key,
+            device_key=None if body.device_key is None else str(body.device_key),
             signature=body.signature,
         )
     except SubmissionRefused as refused:

@@ -57,7 +57,7 @@ class CopyIn(Schema):
         description="The id of the submitter's own current copy at the same station that this "
         "one corrects; both stay.",
     )
-    device_key: str | None = Field(
+    device_key: int | str | None = Field(
         default=None,
         description="The registered device key that signed this copy: its id (decimal) or its "
         "raw 32-byte Ed25519 public key in standard base64. Required with `signature`.",
