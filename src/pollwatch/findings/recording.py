@@ -114,6 +114,8 @@ def record_findings(
 
     ``locked``: the caller already holds ``lock_scope(election, scope)`` in its transaction
     (it locked before reading what it computed from), which spares a submission two queries.
+    That transaction also makes the recording all-or-nothing: no savepoint of its own (two
+    statements fewer), so a failure here leaves the caller's transaction to roll back.
 
     Raises RecordingError, writing nothing, if a computed finding lies outside the scope, has
     an unknown kind or severity, or shares its fingerprint with another.
@@ -121,7 +123,11 @@ def record_findings(
     _check(scope, computed)
     at = connection.ops.adapt_datetimefield_value(now or timezone.now())
     table = Finding._meta.db_table
-    with transaction.atomic(), connection.cursor() as cursor:
+    if locked and not connection.in_atomic_block:
+        raise transaction.TransactionManagementError(
+            "record_findings(locked=True) needs the caller's transaction"
+        )
+    with transaction.atomic(savepoint=not locked), connection.cursor() as cursor:
         if not locked:
             lock_scope(election, scope)
         if scope.station_id is not None and len(computed) <= SMALL_BATCH:
