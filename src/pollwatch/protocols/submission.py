@@ -366,6 +366,6 @@ def _after_store(
     election: Election, station: PollingStation, copy: ProtocolCopy, photos: Sequence[str]
 ) -> RecordingCounts:
     """What follows an accepted copy in the same transaction: findings, the log."""
-    findings = recheck_station(election, station.pk)
+    findings = recheck_station(election, station.pk, locked=True)  # submit_copy locked it
     append_to_log(election, canonical.RECORD_KIND, canonical.copy_record(copy, photos), source=copy)
     return findings
