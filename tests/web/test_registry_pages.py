@@ -41,6 +41,16 @@ def test_election_overview_shows_totals_and_regions(
     assert "Kokshetau City" not in html  # territorials come on demand
 
 
+def test_election_overview_leads_to_what_the_mission_found(
+    client: Client, small_election: SmallElection
+) -> None:
+    html = client.get(reverse("election", args=[SLUG])).content.decode()
+    for name in ("tabulation", "forensics", "pvt", "election_log"):
+        assert f'href="{reverse(name, args=[SLUG])}"' in html, name
+    # The queue is staff's: an anonymous visitor is not led there.
+    assert reverse("findings_queue", args=[SLUG]) not in html
+
+
 def test_commission_children_partial_is_a_fragment(
     client: Client, small_election: SmallElection
 ) -> None:
