@@ -92,11 +92,33 @@ def test_demo_command_serves_the_site(tmp_path: Path) -> None:
         election = tomllib.loads((tmp_path / "demo" / "election.toml").read_text())
         assert election["name"] in body  # the home page lists the demo election
         assert (tmp_path / "pollwatch.sqlite3").exists()
+        # What was loaded is sealed in the log: its checkpoint is published.
+        checkpoint = _wait_for_page(
+            f"http://127.0.0.1:{port}/log/{election['slug']}/checkpoint", server, timeout=10
+        )
+        assert checkpoint.startswith(f"127.0.0.1/{election['slug']}\n")
+        integrators = _integrators_of(tmp_path)
+        assert len(integrators) == 1  # the integrator runs beside the server
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert f"http://127.0.0.1:{port}/" in output
     assert "admin" in output
+    assert not _integrators_of(tmp_path)  # and stops with it
+
+
+def _integrators_of(data_dir: Path) -> list[int]:
+    """Running `pollwatch integrate` processes whose data dir is ``data_dir``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"integrate" in command and f"POLLWATCH_DATA_DIR={data_dir}".encode() in environ:
+            found.append(int(proc.name))
+    return found
 
 
 def _wait_for_page(url: str, server: subprocess.Popen[str], timeout: float) -> str:

@@ -1,3 +1,6 @@
+import signal
+import subprocess
+import sys
 from typing import Any
 
 from django.core.management import call_command
@@ -94,10 +97,21 @@ class Command(BaseCommand):
                     "number": demo_observer.station.number,
                 }
             )
+        # Seal what was loaded in the transparency log, so receipts and the log page work.
+        call_command("integrate", "--once", verbosity=0)
         url = f"http://127.0.0.1:{port}/"
         if no_serve:
             self.stdout.write(_("Ready. Serve it with: pollwatch demo"))
             return
         self.stdout.write(self.style.SUCCESS(_("Serving pollwatch at %(url)s") % {"url": url}))
-        # The demo serves with Django's development server: one process, static files included.
-        call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        # The log's integrator is a process of its own (one at a time, as in production): it
+        # seals each new submission within a second, so observers see their receipts.
+        integrator = subprocess.Popen([sys.executable, "-m", "pollwatch", "integrate"])
+        # Stopped with SIGTERM, the demo must still stop its integrator (the finally below).
+        signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
+        try:
+            # The demo serves with Django's development server: one process, static files.
+            call_command("runserver", f"127.0.0.1:{port}", use_reloader=False)
+        finally:
+            integrator.terminate()
+            integrator.wait(timeout=10)
