@@ -42,7 +42,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pollwatch.accreditation.eligibility import submission_refusal
+from pollwatch.accreditation.eligibility import eligible_observer, submission_refusal
 from pollwatch.accreditation.models import Observer
 from pollwatch.core.protocol import ProtocolTemplateSpec
 from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
@@ -257,12 +257,6 @@ def _retried(
     return stored
 
 
-def _user_pk(user: AbstractBaseUser | AnonymousUser) -> int:
-    pk = user.pk
-    assert isinstance(pk, int), "an authenticated user has an integer id"
-    return pk
-
-
 def _conflict(copy_id: UUID) -> SubmissionRefused:
     return SubmissionRefused(
         _(
@@ -290,10 +284,9 @@ def _store(
     signed: tuple[str | None, str | None],
     at: datetime.datetime,
 ) -> ProtocolCopy:
-    refusal = submission_refusal(user, station, at)
-    if refusal is not None:
-        raise SubmissionRefused(refusal, field="station", kind=RefusalKind.FORBIDDEN)
-    observer = Observer.objects.select_related("organisation").get(user_id=_user_pk(user))
+    observer = eligible_observer(user, station, at, election=election)
+    if isinstance(observer, str):  # why this user may not submit here now
+        raise SubmissionRefused(observer, field="station", kind=RefusalKind.FORBIDDEN)
     verified = signatures.check_copy_signature(
         observer=observer,
         election=election,
