@@ -6,6 +6,7 @@ no result, no finding, no log entry.
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pollwatch.findings.models import Finding
 from pollwatch.findings.recheck import recheck_election
 from pollwatch.ledger.models import LogEntry
 from pollwatch.official.importing import file_sha256, import_official, read_official
+from pollwatch.official.ledger_records import snapshot_record
 from pollwatch.official.models import OfficialResult, OfficialSnapshot
 from tests.official.elections import K, StoredElection, store_election
 
@@ -235,3 +237,16 @@ def test_the_command_reports_bad_input_as_an_error(stored: StoredElection, tmp_p
     with pytest.raises(CommandError, match="row 1"):
         call_command("import_official", str(path), election=stored.election.slug, no_progress=True)
     _nothing_stored()
+
+
+def test_a_snapshot_record_is_spelled_the_same_in_any_time_zone(
+    stored: StoredElection, tmp_path: Path
+) -> None:
+    """`verify database` rebuilds the record from the row; the time must not depend on the zone
+    the row's datetime comes back in."""
+    _import(stored, _csv(tmp_path / "results.csv", ["code", *LINE_KEYS], _station_rows(stored)))
+    snapshot = OfficialSnapshot.objects.get()
+    logged = json.loads(bytes(LogEntry.objects.get(kind="official-snapshot").canonical))
+    almaty = datetime.timezone(datetime.timedelta(hours=5))
+    snapshot.imported_at = snapshot.imported_at.astimezone(almaty)
+    assert snapshot_record(snapshot) == logged

@@ -6,21 +6,15 @@ the record rebuilt from the stored row is the one logged whatever time zone the 
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from django.db import models
 
 from pollwatch.findings.models import FindingDecision
-from pollwatch.ledger.kinds import Record, register_kind
+from pollwatch.ledger.kinds import Record, register_kind, utc_iso
 from pollwatch.registry.models import Election
 
 KIND = "finding-decision"
-
-
-def utc_iso(value: datetime.datetime) -> str:
-    """An aware time as UTC ISO 8601 with microseconds, one spelling per instant."""
-    return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
 def finding_decision_record(decision: FindingDecision) -> Record:

@@ -16,11 +16,12 @@ when Django starts (as the admin finds `admin.py`):
 
 `rows` lists every row of the kind in an election, so a row that was added without being
 logged is found too. A builder must depend only on what is stored in the row (and rows it
-points to), never on the clock or the request.
+points to), never on the clock or the request; it spells times with `utc_iso`.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,12 @@ from pollwatch.registry.models import Election
 
 Record = dict[str, Any]
 _KIND = re.compile(r"[a-z][a-z0-9-]{0,49}")
+
+
+def utc_iso(value: datetime.datetime) -> str:
+    """An aware time as UTC ISO 8601 with microseconds: one spelling per instant, so a record
+    rebuilt from the stored row is the one logged whatever time zone the caller used."""
+    return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pollwatch.ledger.kinds import register_kind
+from pollwatch.ledger.kinds import register_kind, utc_iso
 from pollwatch.official.models import OfficialSnapshot
 
 
@@ -17,7 +17,7 @@ def snapshot_record(snapshot: OfficialSnapshot) -> dict[str, Any]:
         "election": snapshot.election.slug,
         "source": snapshot.source,
         "sha256": snapshot.sha256,
-        "imported_at": snapshot.imported_at.isoformat(),
+        "imported_at": utc_iso(snapshot.imported_at),
         "station_rows": snapshot.station_rows,
         "commission_rows": snapshot.commission_rows,
     }

@@ -16,7 +16,7 @@ from uuid import UUID
 import rfc8785
 
 from pollwatch.core.tlog.note import b64encode
-from pollwatch.ledger.finding_decisions import utc_iso
+from pollwatch.ledger.kinds import utc_iso
 from pollwatch.protocols.models import ProtocolCopy
 
 RECORD_KIND = "protocol-copy"
