@@ -8,6 +8,7 @@ from ninja.errors import HttpError
 
 from pollwatch.core.tlog.note import b64encode
 from pollwatch.ledger import serving
+from pollwatch.registry.schemas import ErrorOut
 
 router = Router(tags=["log"])
 
@@ -29,10 +30,15 @@ class LogOut(Schema):
     witnesses: list[WitnessOut]
 
 
-@router.get("/elections/{slug}/log", response=LogOut, summary="The election's transparency log")
+@router.get(
+    "/elections/{slug}/log",
+    response={200: LogOut, 404: ErrorOut},
+    summary="The election's transparency log",
+)
 def election_log(request: HttpRequest, slug: str) -> LogOut:
     """The log's verifier key (C2SP signed-note), its latest checkpoint (C2SP
-    tlog-checkpoint, with witnesses' cosignatures), and the configured witnesses."""
+    tlog-checkpoint, with witnesses' cosignatures), and the configured witnesses. 404: no such
+    election, or its log has no checkpoint yet."""
     try:
         state = serving.published_state(slug)
     except serving.NotServed as error:
