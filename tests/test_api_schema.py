@@ -34,7 +34,6 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 # tests' business; here every answer to a well-formed request must be in the schema.
 # The security schemes' header and cookie are sent by the test itself, not made up.
 schema.config.generation.update(modes=[GenerationMode.POSITIVE], with_security_parameters=False)
-# Known gaps, reported to their owners: remove an entry once its operation conforms.
 
 
 def _needs_authentication(context: Any) -> bool:
