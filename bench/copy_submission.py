@@ -15,14 +15,19 @@ at their own station, so stations collect copies from several organisations:
   auth, every middleware, parsing, the same service, the response), timed by a middleware
   placed first, in-process via django.test.Client.
 
-Also counts the queries of one submission and profiles the API path (top functions by own
-time). Prints the figures and writes bench/results/copy_submission.json. Target: p50 <= 20 ms.
+Also counts the statements of one `submit_copy` call (the binary COPY reads that bypass
+Django's cursor wrapper included; BEGIN and COMMIT not), measures the CPU time of this thread per
+submission (which a loaded machine disturbs far less than wall time), and profiles both paths
+(top functions by own time, then pollwatch's by cumulative time). Prints the figures and writes
+bench/results/copy_submission.json. Target: p50 <= 20 ms.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
+import functools
 import io
 import json
 import os
@@ -36,6 +41,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from harness import child_env, run_child, scratch_postgres_database
 
@@ -77,7 +83,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(_child(args.stations, args.submissions)))
         return
-    needed = 2 * args.submissions + WARM_UP + PROFILED
+    needed = 2 * args.submissions + WARM_UP + 1 + 2 * PROFILED
     if needed > args.stations * OBSERVERS_PER_STATION:
         raise SystemExit(f"--stations: need at least {-(-needed // OBSERVERS_PER_STATION)}")
 
@@ -120,6 +126,8 @@ def _print(backend: str, run: dict[str, Any]) -> None:
         f"submission; process CPU per submission {run['process_cpu_ms']} ms; "
         f"load average {run['load_average']}"
     )
+    cpu = run["service_cpu"]
+    print(f"  service CPU of this thread: p50 {cpu['p50']:.2f}  p90 {cpu['p90']:.2f} ms")
     for path in ("service", "api"):
         ms = run[path]
         verdict = "ok" if ms["p50"] <= TARGET_P50_MS else "OVER TARGET"
@@ -127,9 +135,10 @@ def _print(backend: str, run: dict[str, Any]) -> None:
             f"  {path:<8} n={ms['n']}  p50 {ms['p50']:.2f}  p90 {ms['p90']:.2f}  "
             f"p99 {ms['p99']:.2f}  max {ms['max']:.2f} ms  {verdict}"
         )
-    print("  where the API's time goes (own time, top functions):")
-    for line in run["profile"][:12]:
-        print(f"    {line}")
+    for path in ("service", "api"):
+        print(f"  where the {path} time goes (pollwatch functions, cumulative):")
+        for line in run["profiles"][path]["pollwatch"][:16]:
+            print(f"    {line}")
 
 
 # The child: one database, chosen by its environment.
@@ -157,13 +166,9 @@ def _child(stations: int, submissions: int) -> dict[str, Any]:
     for seat in seats[:WARM_UP]:
         (service if seat.user_id % 2 else api)(seat)
     seats = seats[WARM_UP:]
-    queries: list[str] = []
-    with connection.execute_wrapper(
-        lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)
-    ):
-        service(seats.pop())
+    queries = _statements(_prepared(election.slug, seats.pop()))
     cpu = time.process_time()
-    service_seconds = [service(seat) for seat in seats[:submissions]]
+    service_timed = [_timed(_prepared(election.slug, seat)) for seat in seats[:submissions]]
     service_cpu = (time.process_time() - cpu) / submissions
     seats = seats[submissions:]
     _server_seconds.clear()
@@ -173,12 +178,16 @@ def _child(stations: int, submissions: int) -> dict[str, Any]:
     api_cpu = (time.process_time() - cpu) / submissions
     api_seconds = list(_server_seconds)
     seats = seats[submissions:]
-    profile = _profile(api, seats[:PROFILED])
+    profiles = {  # the service's arguments read beforehand, outside the profile
+        "service": _profile([_prepared(election.slug, seat) for seat in seats[:PROFILED]]),
+        "api": _profile([functools.partial(api, seat) for seat in seats[PROFILED:][:PROFILED]]),
+    }
     return {
         "server": f"{connection.vendor} {_server_version(connection)}",
         "queries_per_submission": len(queries),
         "queries": [sql[:200] for sql in queries],
-        "service": _percentiles(service_seconds),
+        "service": _percentiles([wall for wall, _cpu in service_timed]),
+        "service_cpu": _percentiles([cpu for _wall, cpu in service_timed]),
         "api": _percentiles(api_seconds),
         # CPU of this process per submission, whatever else the machine was doing (the
         # benchmark's own bookkeeping included, the database server's work not).
@@ -187,51 +196,18 @@ def _child(stations: int, submissions: int) -> dict[str, Any]:
             "api": round(api_cpu * 1000, 2),
         },
         "load_average": os.getloadavg(),
-        "profile": profile,
+        "profiles": profiles,
     }
 
 
 def _submitter(slug: str, path: str) -> Callable[[Any], float]:
     """A function that submits one copy for a seat and returns the seconds it took."""
-    from django.contrib.auth.models import User
     from django.test import Client
-
-    import copy_setup
-    from pollwatch.protocols.submission import submit_copy
-    from pollwatch.registry.models import Election, PollingStation
-
-    def body(seat: Any) -> dict[str, Any]:
-        rng = random.Random(seat.station_id)  # the station's true protocol...
-        slip = 3 if seat.user_id % 7 == 0 else 0  # ...mistyped by a few observers
-        return {
-            "id": str(uuid.uuid4()),
-            "election": slug,
-            "station": seat.station_id,
-            "figures": copy_setup.protocol(seat.registered, rng, slip=slip),
-            "all_members_signed": True,
-            "certified": True,
-        }
 
     if path == "service":
 
         def by_service(seat: Any) -> float:
-            data = body(seat)
-            user = User.objects.get(pk=seat.user_id)
-            election = Election.objects.select_related("template").get(slug=slug)
-            station = PollingStation.objects.get(pk=seat.station_id)
-            start = time.perf_counter()
-            result = submit_copy(
-                user=user,
-                copy_id=uuid.UUID(data["id"]),
-                election=election,
-                station=station,
-                figures=data["figures"],
-                all_members_signed=True,
-                certified=True,
-            )
-            elapsed = time.perf_counter() - start
-            assert result.created
-            return elapsed
+            return _timed(_prepared(slug, seat))[0]
 
         return by_service
 
@@ -241,7 +217,7 @@ def _submitter(slug: str, path: str) -> Callable[[Any], float]:
         start = time.perf_counter()
         response = client.post(
             "/api/v1/protocol-copies",
-            body(seat),
+            _body(slug, seat),
             content_type="application/json",
             headers={"Authorization": f"Bearer {seat.token}"},
         )
@@ -253,18 +229,103 @@ def _submitter(slug: str, path: str) -> Callable[[Any], float]:
     return by_api
 
 
-def _profile(submit: Callable[[Any], float], seats: list[Any]) -> list[str]:
+def _body(slug: str, seat: Any) -> dict[str, Any]:
+    import copy_setup
+
+    rng = random.Random(seat.station_id)  # the station's true protocol...
+    slip = 3 if seat.user_id % 7 == 0 else 0  # ...mistyped by a few observers
+    return {
+        "id": str(uuid.uuid4()),
+        "election": slug,
+        "station": seat.station_id,
+        "figures": copy_setup.protocol(seat.registered, rng, slip=slip),
+        "all_members_signed": True,
+        "certified": True,
+    }
+
+
+def _prepared(slug: str, seat: Any) -> Callable[[], Any]:
+    """``submit_copy`` for one seat, its arguments read beforehand (as the API reads them)."""
+    from django.contrib.auth.models import User
+
+    from pollwatch.protocols.submission import submit_copy
+    from pollwatch.registry.models import Election, PollingStation
+
+    data = _body(slug, seat)
+    user = User.objects.get(pk=seat.user_id)
+    election = Election.objects.select_related("template").get(slug=slug)
+    station = PollingStation.objects.get(pk=seat.station_id)
+
+    def submit() -> Any:
+        result = submit_copy(
+            user=user,
+            copy_id=uuid.UUID(data["id"]),
+            election=election,
+            station=station,
+            figures=data["figures"],
+            all_members_signed=True,
+            certified=True,
+        )
+        assert result.created
+        return result
+
+    return submit
+
+
+def _timed(submit: Callable[[], Any]) -> tuple[float, float]:
+    """Wall and CPU (this thread's) seconds of one submission."""
+    start, cpu = time.perf_counter(), time.thread_time()
+    submit()
+    return time.perf_counter() - start, time.thread_time() - cpu
+
+
+def _statements(submit: Callable[[], Any]) -> list[str]:
+    """The statements ``submit`` sends: through Django's cursors, and PostgreSQL's COPY reads
+    (findings.columns), which use the driver's cursor directly."""
+    from django.db import connection
+
+    statements: list[str] = []
+
+    def through_django(execute: Callable[..., Any], sql: str, *rest: Any) -> Any:
+        statements.append(sql)
+        return execute(sql, *rest)
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(connection.execute_wrapper(through_django))
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            copy = psycopg.Cursor.copy
+
+            def counted(cursor: Any, statement: Any, *rest: Any, **named: Any) -> Any:
+                statements.append(str(statement))
+                return copy(cursor, statement, *rest, **named)
+
+            stack.enter_context(mock.patch.object(psycopg.Cursor, "copy", counted))
+        submit()
+    return statements
+
+
+def _profile(submissions: list[Callable[[], Any]]) -> dict[str, list[str]]:
     profiler = cProfile.Profile()
     profiler.enable()
-    for seat in seats:
-        submit(seat)
+    for submit in submissions:
+        submit()
     profiler.disable()
+    return {
+        "own": _profile_lines(profiler, "tottime", 25, None),
+        "pollwatch": _profile_lines(profiler, "cumulative", 40, r"pollwatch|ninja/operation"),
+    }
+
+
+def _profile_lines(
+    profiler: cProfile.Profile, order: str, count: int, pattern: str | None
+) -> list[str]:
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(25)
-    stats.sort_stats("cumulative").print_stats(r"pollwatch|ninja/operation|middleware", 40)
+    stats = pstats.Stats(profiler, stream=out).sort_stats(order)
+    stats.print_stats(*([pattern] if pattern else []), count)
     lines = [line.strip() for line in out.getvalue().splitlines() if line.strip()]
-    return [line for line in lines if line[0].isdigit()]
+    return [line for line in lines if line[0].isdigit() and "function calls" not in line]
 
 
 def _server_version(connection: Any) -> str:
