@@ -3,13 +3,15 @@ and assignments shown read-only."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from pollwatch.accounts.models import AuditEntry
 from pollwatch.accounts.roles import Role
-from pollwatch.accreditation.models import Accreditation, Assignment, Organisation
+from pollwatch.accreditation.models import Accreditation, Assignment, DeviceKey, Organisation
 from tests.accounts.factories import login_verified, make_user
 from tests.accreditation.conftest import People, accredit, assign
 from tests.web.factories import SmallElection
@@ -64,3 +66,18 @@ def test_accreditations_and_assignments_are_read_only(
     )
     assert Accreditation.objects.get().status == "accredited"
     assert Assignment.objects.count() == 1
+
+
+def test_device_keys_are_shown_read_only(admin_client: Client, people: People) -> None:
+    key = DeviceKey.objects.create(
+        observer=people.observer,
+        public_key=bytes(range(32)),
+        name="phone",
+        created_at=datetime.datetime(2026, 3, 15, tzinfo=datetime.UTC),
+    )
+    listing = admin_client.get(reverse("admin:accreditation_devicekey_changelist"))
+    assert listing.status_code == 200
+    assert bytes(range(32)).hex() in listing.content.decode()
+    page = admin_client.get(reverse("admin:accreditation_devicekey_change", args=[key.pk]))
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    assert admin_client.get(reverse("admin:accreditation_devicekey_add")).status_code == 403

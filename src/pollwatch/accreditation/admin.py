@@ -15,11 +15,13 @@ from django.contrib import admin
 from django.db.models import Model
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from pollwatch.accounts.audit import record_action
 from pollwatch.accreditation.models import (
     Accreditation,
     Assignment,
+    DeviceKey,
     Membership,
     Observer,
     Organisation,
@@ -103,3 +105,19 @@ class AssignmentAdmin(ReadOnlyAdmin):
     search_fields = ["observer__full_name", "=observer__code", "=station__code"]
     list_select_related = ["observer", "station"]
     show_full_result_count = False
+
+
+@admin.register(DeviceKey)
+class DeviceKeyAdmin(ReadOnlyAdmin):
+    """Keys are registered from the observer's own device and revoked by the observer: an
+    administrator sees them, so as to answer "which key signed this copy"."""
+
+    list_display = ["observer", "name", "key_id_hex", "created_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["observer__full_name", "=observer__code", "name"]
+    list_select_related = ["observer"]
+    show_full_result_count = False
+
+    @admin.display(description=_("public key"))
+    def key_id_hex(self, key: DeviceKey) -> str:
+        return bytes(key.public_key).hex()
