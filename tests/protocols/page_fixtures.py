@@ -7,9 +7,7 @@ import datetime
 import hashlib
 import io
 from collections.abc import Mapping
-from typing import Any
 
-import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -67,10 +65,3 @@ def form_data(**figures: object) -> dict[str, object]:
     data: dict[str, object] = {f"line_{key}": value for key, value in figures.items()}
     data.update({"all_members_signed": "on", "certified": "on"})
     return data
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings: Any) -> None:
-    """Argon2 is slow by design; these tests make a dozen accounts each and never log in by
-    password."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

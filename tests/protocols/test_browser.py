@@ -14,7 +14,6 @@ from playwright.sync_api import Page, expect
 from pollwatch.protocols.models import ProtocolCopy
 from tests.protocols.conftest import Referendum, figures, submit
 from tests.protocols.page_fixtures import (
-    fast_passwords,  # noqa: F401 - autouse
     open_assignments_now,
     publish_official,
 )

@@ -21,7 +21,6 @@ from pollwatch.registry.models import PollingStation
 from tests.accreditation.conftest import assign
 from tests.protocols.conftest import Referendum, figures, submit
 from tests.protocols.page_fixtures import (
-    fast_passwords,  # noqa: F401 - autouse
     form_data,
     jpeg_with_exif,
     open_assignments_now,

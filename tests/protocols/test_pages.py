@@ -19,7 +19,6 @@ from pollwatch.protocols.models import Photo, ProtocolCopy
 from pollwatch.protocols.photos import store_photo
 from tests.protocols.conftest import COUNT_DONE, Referendum, figures, submit
 from tests.protocols.page_fixtures import (
-    fast_passwords,  # noqa: F401 - autouse
     jpeg_with_exif,
     publish_official,
     signed_in,

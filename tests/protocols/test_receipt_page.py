@@ -23,7 +23,6 @@ from pollwatch.protocols.receipts import receipt_state
 from pollwatch.protocols.signatures import signed_message
 from tests.protocols.conftest import Referendum, figures, submit
 from tests.protocols.page_fixtures import (
-    fast_passwords,  # noqa: F401 - autouse
     open_assignments_now,
 )
 from tests.protocols.test_browser import sign_in, type_figures

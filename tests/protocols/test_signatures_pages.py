@@ -21,7 +21,6 @@ from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.protocols.signatures import register_device_key, signed_message
 from tests.protocols.conftest import Referendum, figures
 from tests.protocols.page_fixtures import (
-    fast_passwords,  # noqa: F401 - autouse
     form_data,
     open_assignments_now,
     signed_in,
