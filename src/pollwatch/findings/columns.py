@@ -4,11 +4,13 @@ PostgreSQL sends the rows as binary COPY. Every column is made fixed-width — a
 NULL replaced by ``MISSING``, or a UUID — so each row has the same length and a whole block
 of rows is one ``np.frombuffer`` over a structured dtype: no Python object per row or cell.
 SQLite has no COPY; there the rows are fetched as tuples and turned into arrays column by
-column (SQLite serves small elections and tests).
+column (SQLite serves small elections and tests), as they are on PostgreSQL when only a few
+rows are expected.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -42,14 +44,15 @@ class Column:
 
 
 def read_columns(
-    columns: Sequence[Column], from_where: str, params: Sequence[Any]
+    columns: Sequence[Column], from_where: str, params: Sequence[Any], *, few: bool = False
 ) -> dict[str, npt.NDArray[Any]]:
     """``SELECT <columns> <from_where>`` as one array per column, in the database's row order.
 
     ``from_where`` is the query after the column list (``FROM … WHERE …``) with ``%s``
-    placeholders for ``params``.
+    placeholders for ``params``. ``few``: a handful of rows (one station's) is expected, for
+    which a plain SELECT costs less than setting up a COPY (a third of a millisecond each).
     """
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not few:
         return _read_copy(columns, from_where, params)
     return _read_rows(columns, from_where, params)
 
@@ -159,7 +162,9 @@ def _read_rows(
 
 
 def _uuid_bytes(cell: object) -> bytes:
-    """SQLite stores a UUIDField as 32 hex digits."""
+    """PostgreSQL's driver gives a UUID; SQLite stores a UUIDField as 32 hex digits."""
+    if isinstance(cell, uuid.UUID):
+        return cell.bytes
     return bytes.fromhex(str(cell).replace("-", ""))
 
 

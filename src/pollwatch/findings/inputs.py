@@ -103,6 +103,7 @@ def load_inputs(
         f"FROM {OfficialResult._meta.db_table} "
         f"WHERE election_id = %s{_at('station_id', station_id)} AND current",
         _params(election, station_id),
+        few=station_id is not None,
     )
     result_values, result_missing = figures_matrix(results, lines)
     at_station = results["station"] >= 0
@@ -164,6 +165,7 @@ def _current_copies(
         f"FROM {ProtocolCopy._meta.db_table} AS c "
         f"WHERE c.election_id = %s{_at('c.station_id', station_id)}",
         _params(election, station_id),
+        few=station_id is not None,
     )
     corrected = read["supersedes"][read["supersedes"] != np.void(bytes(16))]
     if corrected.size == 0:
@@ -204,6 +206,7 @@ def _read_hierarchy(election: Election, station_id: int | None) -> _HierarchyRow
         ],
         f"FROM {stations_table} AS p WHERE p.election_id = %s{_at('p.id', station_id)}",
         _params(election, station_id),
+        few=station_id is not None,
     )
     if station_id is None:
         commissions = read_columns(
