@@ -180,11 +180,13 @@ def lock_scope(election: Election, scope: Scope) -> None:
                 f"SELECT 1 FROM {elections} WHERE id = %s FOR NO KEY UPDATE", [election.pk]
             )
             return
-        cursor.execute(f"SELECT 1 FROM {elections} WHERE id = %s FOR SHARE", [election.pk])
+        # One statement, one round trip: the election's row is locked first, then the
+        # station's (rows are locked in the order of the locking clauses).
         cursor.execute(
-            f"SELECT 1 FROM {PollingStation._meta.db_table} WHERE id = %s AND election_id = %s "
-            "FOR NO KEY UPDATE",
-            [scope.station_id, election.pk],
+            f"SELECT 1 FROM {elections} AS e JOIN {PollingStation._meta.db_table} AS s "
+            "ON s.election_id = e.id WHERE e.id = %s AND s.id = %s "
+            "FOR SHARE OF e FOR NO KEY UPDATE OF s",
+            [election.pk, scope.station_id],
         )
         _check_station(election, scope.station_id, found=cursor.fetchone() is not None)
 
