@@ -12,7 +12,9 @@ from pathlib import Path
 _PRINT_SETTINGS = (
     "import json, pollwatch.settings as s; "
     "print(json.dumps({'key': s.SECRET_KEY, 'debug': s.DEBUG, "
-    "'db': str(s.DATABASES['default']['NAME']), 'engine': s.DATABASES['default']['ENGINE']}))"
+    "'db': str(s.DATABASES['default']['NAME']), 'engine': s.DATABASES['default']['ENGINE'], "
+    "'lockout': [s.POLLWATCH_LOGIN_LOCKOUT_FAILURES, s.POLLWATCH_LOGIN_LOCKOUT_SECONDS, "
+    "s.POLLWATCH_LOGIN_IP_FAILURES, s.POLLWATCH_LOGIN_IP_WINDOW_SECONDS]}))"
 )
 
 
@@ -58,3 +60,15 @@ def test_sqlite_in_the_data_dir_and_debug_off_by_default(tmp_path: Path) -> None
     assert loaded["db"] == str(tmp_path / "pollwatch.sqlite3")
     assert loaded["debug"] is False
     assert _settings(tmp_path, POLLWATCH_DEBUG="1")["debug"] is True
+
+
+def test_login_lockout_figures_come_from_the_environment(tmp_path: Path) -> None:
+    assert _settings(tmp_path)["lockout"] == [5, 900, 30, 900]
+    loaded = _settings(
+        tmp_path,
+        POLLWATCH_LOGIN_LOCKOUT_FAILURES="3",
+        POLLWATCH_LOGIN_LOCKOUT_SECONDS="60",
+        POLLWATCH_LOGIN_IP_FAILURES="100",
+        POLLWATCH_LOGIN_IP_WINDOW_SECONDS="300",
+    )
+    assert loaded["lockout"] == [3, 60, 100, 300]

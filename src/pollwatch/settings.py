@@ -5,6 +5,10 @@ POLLWATCH_DATABASE_URL   database URL (default: SQLite file in the data dir)
 POLLWATCH_DEBUG          "1" turns Django's debug mode on (only `pollwatch demo` does)
 POLLWATCH_ALLOWED_HOSTS  comma-separated host names (127.0.0.1,localhost)
 POLLWATCH_SECRET_KEY     overrides the key kept in the data dir
+POLLWATCH_INSECURE_COOKIES  "1" allows session cookies over plain HTTP
+POLLWATCH_LOGIN_*        login lockout and throttle figures (below)
+POLLWATCH_LOG_HOST, POLLWATCH_LOG_WITNESSES   the transparency log (pollwatch/ledger/keys.py,
+                         pollwatch/ledger/witnessing.py)
 """
 
 import os
@@ -168,7 +172,13 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
-# Login lockout and throttle: see pollwatch/accounts/login_throttle.py (POLLWATCH_LOGIN_*).
+# Login lockout and throttle (pollwatch/accounts/login_throttle.py): this many wrong passwords
+# in a row lock an account name for so many seconds; this many failures from one address within
+# the window refuse every login from it.
+POLLWATCH_LOGIN_LOCKOUT_FAILURES = int(os.environ.get("POLLWATCH_LOGIN_LOCKOUT_FAILURES", "5"))
+POLLWATCH_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("POLLWATCH_LOGIN_LOCKOUT_SECONDS", "900"))
+POLLWATCH_LOGIN_IP_FAILURES = int(os.environ.get("POLLWATCH_LOGIN_IP_FAILURES", "30"))
+POLLWATCH_LOGIN_IP_WINDOW_SECONDS = int(os.environ.get("POLLWATCH_LOGIN_IP_WINDOW_SECONDS", "900"))
 OTP_TOTP_ISSUER = "pollwatch"
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -8,8 +8,9 @@
   names) refuse every login from that address until the oldest of them leaves the window.
   This stops one address trying one password on many names, which the per-name count misses.
 
-Each figure can be set in Django settings as POLLWATCH_LOGIN_<NAME>. The address is
-REMOTE_ADDR: behind a reverse proxy, the proxy must set it to the client's address.
+Each figure is a setting POLLWATCH_LOGIN_<NAME>, read from the environment (settings.py).
+The address is REMOTE_ADDR: behind a reverse proxy, the proxy must set it to the client's
+address.
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ class Limits:
 
 def limits() -> Limits:
     return Limits(
-        lockout_failures=getattr(settings, "POLLWATCH_LOGIN_LOCKOUT_FAILURES", 5),
-        lockout_seconds=getattr(settings, "POLLWATCH_LOGIN_LOCKOUT_SECONDS", 15 * 60),
-        ip_failures=getattr(settings, "POLLWATCH_LOGIN_IP_FAILURES", 30),
-        ip_window_seconds=getattr(settings, "POLLWATCH_LOGIN_IP_WINDOW_SECONDS", 15 * 60),
+        lockout_failures=settings.POLLWATCH_LOGIN_LOCKOUT_FAILURES,
+        lockout_seconds=settings.POLLWATCH_LOGIN_LOCKOUT_SECONDS,
+        ip_failures=settings.POLLWATCH_LOGIN_IP_FAILURES,
+        ip_window_seconds=settings.POLLWATCH_LOGIN_IP_WINDOW_SECONDS,
     )
 
 

@@ -51,7 +51,7 @@ class Command(BaseCommand):
             type=float,
             required=True,
             metavar="E",
-            help=_("margin of error, 0.01 = 1 %"),
+            help=_("margin of error, 0.01 = 1 %%"),
         )
         level = size.add_mutually_exclusive_group()
         level.add_argument(
