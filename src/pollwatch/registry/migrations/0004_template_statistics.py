@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0003_election_signatures_required_and_more'),
+        ("registry", "0003_election_signatures_required_and_more"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='protocoltemplate',
-            name='statistics',
-            field=models.JSONField(blank=True, default=dict, verbose_name='statistics'),
+            model_name="protocoltemplate",
+            name="statistics",
+            field=models.JSONField(blank=True, default=dict, verbose_name="statistics"),
         ),
     ]
