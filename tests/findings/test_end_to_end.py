@@ -8,7 +8,6 @@ the rest, and the human status stays on the resolved rows.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +17,14 @@ from django.contrib.auth.models import User
 
 from pollwatch.core.crosscheck import Copies, Figures, Hierarchy, OfficialResults, crosscheck
 from pollwatch.core.protocol import parse_template
-from pollwatch.core.synth import LINE_KEYS, SynthParams, generate
+from pollwatch.core.synth import LINE_KEYS
 from pollwatch.findings.computed import ComputedFinding, from_crosscheck
 from pollwatch.findings.lifecycle import change_finding_status
 from pollwatch.findings.models import Finding, FindingStatus
 from pollwatch.findings.recording import RecordingCounts, Scope, record_findings
-from pollwatch.registry.models import Commission, Election, PollingStation, ProtocolTemplate
+from pollwatch.registry.models import Election
 from tests.core.crosscheck.russia import TEMPLATES
+from tests.official.elections import store_election
 
 pytestmark = pytest.mark.django_db
 
@@ -50,55 +50,20 @@ class Stored:
 
 
 def _store() -> Stored:
-    synth = generate(SynthParams.build(stations=STATIONS, regions=2, territorials=4, seed=5))
-    structure = synth.structure
-    template = ProtocolTemplate.objects.create(
-        key="kz-referendum",
-        name="Referendum protocol",
-        kind="referendum",
-        lines=TEMPLATE.lines_data(),
-        relations=TEMPLATE.relations_data(),
-    )
-    election = Election.objects.create(
-        slug="synthetic",
-        name="Synthetic referendum",
-        kind="referendum",
-        date=datetime.date(2026, 3, 15),
-        template=template,
-    )
-
-    def commission(code: str, level: str, depth: int, parent: Commission | None) -> Commission:
-        return Commission.objects.create(
-            election=election, code=code, name=code, level=level, depth=depth, parent=parent
-        )
-
-    central = commission("KZ", "central", 0, None)
-    regions = [commission(code, "region", 1, central) for code in structure.region_codes]
-    territorials = [
-        commission(code, "territorial", 2, regions[region])
-        for code, region in zip(
-            structure.territorial_codes, structure.territorial_region.tolist(), strict=True
-        )
-    ]
-    stations = PollingStation.objects.bulk_create(
-        PollingStation(
-            election=election,
-            code=f"S{position:03d}",
-            number=str(position),
-            commission=territorials[territorial],
-            registered_voters=int(structure.registered[position]),
-        )
-        for position, territorial in enumerate(structure.station_territorial.tolist())
-    )
+    stored = store_election(stations=STATIONS, organisations=0)
+    commissions = [stored.central, *stored.regions, *stored.territorials]
+    position = {commission.pk: i for i, commission in enumerate(commissions)}
     hierarchy = Hierarchy(
-        commission_parent=np.concatenate(
-            [[-1], np.zeros(len(regions)), 1 + structure.territorial_region]
-        ).astype(np.intp),
-        station_commission=(1 + len(regions) + structure.station_territorial).astype(np.intp),
-        station_ids=np.array([station.pk for station in stations], dtype=np.int64),
-        commission_ids=np.array([c.pk for c in (central, *regions, *territorials)], dtype=np.int64),
+        commission_parent=np.array(
+            [position.get(c.parent_id, -1) for c in commissions], dtype=np.intp
+        ),
+        station_commission=np.array(
+            [position[station.commission_id] for station in stored.stations], dtype=np.intp
+        ),
+        station_ids=np.array([station.pk for station in stored.stations], dtype=np.int64),
+        commission_ids=np.array([c.pk for c in commissions], dtype=np.int64),
     )
-    return Stored(election, hierarchy, synth.protocols.figures)
+    return Stored(stored.election, hierarchy, stored.honest)
 
 
 def _official(stored: Stored, *, falsified: bool) -> OfficialResults:
