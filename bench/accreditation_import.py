@@ -22,19 +22,25 @@ Prints the figures and writes bench/results/accreditation_import.json. Target: e
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
-import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    add_database_options,
+    databases,
+    description,
+    heading,
+    machine,
+    print_json,
+    record,
+    report_to_parent,
+    run_on_databases,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "accreditation_import.json"
+BENCH = "accreditation_import"
 BENCH_DATABASE = "bench_accreditation"
 TARGET_SECONDS = 10.0
 ORGANISATIONS = 10
@@ -42,50 +48,30 @@ REPORTED_SHARE = 10  # one assigned station in ten has a copy
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--observers", type=int, default=100_000)
-    parser.add_argument(
-        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
-    )
-    parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_database_options(parser, BENCH, sqlite=True)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_run_in_child(args.child, Path(os.environ["POLLWATCH_DATA_DIR"]))))
+        report_to_parent(_run_in_child(args.child, Path(os.environ["POLLWATCH_DATA_DIR"])))
         return
-    runs: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-accreditation-") as directory:
-        work = Path(directory)
-        arguments = ["--child", str(args.observers)]
-        runs["sqlite"] = run_child(
-            __file__, arguments, child_env(work, f"sqlite:///{work / 'bench.sqlite3'}")
-        )
-        if not args.skip_postgres:
-            with scratch_postgres_database(args.postgres, BENCH_DATABASE) as url:
-                runs["postgresql"] = run_child(__file__, arguments, child_env(work, url))
+    vendors = databases(args.skip_postgres)
+    arguments = ["--child", str(args.observers)]
+    runs = run_on_databases(__file__, arguments, vendors, args.postgres, BENCH_DATABASE)
     for run in runs.values():
         run["within_target"] = all(
             run[step]["seconds"] <= TARGET_SECONDS
             for step in ("observers_first", "assignments_first")
         )
     figures = {
-        "bench": "accreditation_import",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "observers": args.observers,
         "target_seconds": TARGET_SECONDS,
         "databases": runs,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "load_average": os.getloadavg(),
-        },
+        "machine": machine(load=True),
     }
-    print(json.dumps(figures, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"recorded in {args.out}")
+    record(args.out, figures, print_json)
 
 
 def _write_files(work: Path, observers: int) -> tuple[Path, Path, Path]:
@@ -115,7 +101,7 @@ def _write_files(work: Path, observers: int) -> tuple[Path, Path, Path]:
 
 
 def _run_in_child(observers: int, work: Path) -> dict[str, Any]:
-    from crosscheck_db import load_election, setup_django
+    from crosscheck_db import load_election
 
     setup_django()
     from django.db import connection

@@ -17,10 +17,7 @@ the figures and writes bench/results/crosscheck_core.json. Target: the cross-che
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +25,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from harness import description, heading, machine, print_json, record, results_file
 from pollwatch.core.crosscheck import (
     Copies,
     CrossCheck,
@@ -43,7 +41,7 @@ from pollwatch.core.protocol import parse_template
 from pollwatch.core.synth import LINE_KEYS, SynthParams, generate
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "crosscheck_core.json"
+BENCH = "crosscheck_core"
 TEMPLATE_FILE = ROOT / "src" / "pollwatch" / "protocol_templates" / "kz-referendum.toml"
 TARGET_SECONDS = 3.0
 SEED = 1
@@ -54,9 +52,9 @@ T = TypeVar("T")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--stations", type=int, default=1_000_000)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=results_file(BENCH))
     args = parser.parse_args()
 
     template = parse_template(TEMPLATE_FILE.read_text(), str(TEMPLATE_FILE))
@@ -88,8 +86,7 @@ def main() -> None:
 
     kinds = {kind.slug: int(np.count_nonzero(findings.kind == kind)) for kind in FindingKind}
     figures = {
-        "bench": "crosscheck_core",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "stations": args.stations,
         "commissions": hierarchy.commissions,
         "copies": copies.figures.rows,
@@ -117,16 +114,9 @@ def main() -> None:
             name: os.environ.get(name)
             for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
         },
-        "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(numpy=np.__version__),
     }
-    print(json.dumps(figures, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    record(args.out, figures, print_json)
 
 
 def _inputs(

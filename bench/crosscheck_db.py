@@ -23,19 +23,24 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime
-import json
-import os
-import platform
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    POSTGRESQL,
+    add_database_options,
+    description,
+    heading,
+    machine,
+    print_json,
+    record,
+    report_to_parent,
+    run_on_databases,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "crosscheck_db.json"
+BENCH = "crosscheck_db"
 BENCH_DATABASE = "bench_crosscheck_db"
 TARGET_SECONDS = 30.0
 TARGET_CORE_SECONDS = 3.0
@@ -46,24 +51,19 @@ STATION_RUNS = 51
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--stations", type=int, default=1_000_000)
-    parser.add_argument(
-        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
-    )
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_database_options(parser, BENCH, sqlite=False)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_run_in_child(args.child)))
+        report_to_parent(_run_in_child(args.child))
         return
-    with tempfile.TemporaryDirectory(prefix="bench-crosscheck-db-") as directory:
-        work = Path(directory)
-        with scratch_postgres_database(args.postgres, BENCH_DATABASE) as url:
-            run = run_child(__file__, ["--child", str(args.stations)], child_env(work, url))
+    arguments = ["--child", str(args.stations)]
+    runs = run_on_databases(__file__, arguments, [POSTGRESQL], args.postgres, BENCH_DATABASE)
+    run = runs[POSTGRESQL]
     figures = {
-        "bench": "crosscheck_db",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "seed": SEED,
         "target_seconds": TARGET_SECONDS,
         "target_core_seconds": TARGET_CORE_SECONDS,
@@ -71,27 +71,9 @@ def main() -> None:
         "within_target": run["first"]["total_seconds"] <= TARGET_SECONDS
         and run["again"]["total_seconds"] <= TARGET_SECONDS,
         "core_within_target": run["first"]["stages"]["check"] <= TARGET_CORE_SECONDS,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "load_average": os.getloadavg(),  # the machine is shared: read the times with it
-        },
+        "machine": machine(load=True),
     }
-    print(json.dumps(figures, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"recorded in {args.out}")
-
-
-def setup_django() -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollwatch.settings")
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    record(args.out, figures, print_json)
 
 
 def load_election(stations: int, seed: int = SEED) -> Any:

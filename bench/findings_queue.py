@@ -24,19 +24,25 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
-import platform
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    POSTGRESQL,
+    Figures,
+    add_database_options,
+    description,
+    heading,
+    machine,
+    record,
+    report_to_parent,
+    run_on_databases,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "findings_queue.json"
+BENCH = "findings_queue"
 BENCH_DATABASE = "bench_findings_queue"
 PER_STATION = 4
 REGIONS = 85
@@ -44,56 +50,36 @@ TERRITORIES_PER_REGION = 30
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--findings", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=15, help="timed runs per filter set")
-    parser.add_argument(
-        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
-    )
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_database_options(parser, BENCH, sqlite=False)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_measure_in_child(args.findings, args.runs)))
+        report_to_parent(_measure_in_child(args.findings, args.runs))
         return
 
     arguments = ["--child", "--findings", str(args.findings), "--runs", str(args.runs)]
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-findings-queue-") as directory,
-        scratch_postgres_database(args.postgres, BENCH_DATABASE) as database_url,
-    ):
-        run = run_child(__file__, arguments, child_env(Path(directory), database_url))
+    runs = run_on_databases(__file__, arguments, [POSTGRESQL], args.postgres, BENCH_DATABASE)
+    run = runs[POSTGRESQL]
     figures = {
-        "bench": "findings_queue",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "findings": args.findings,
         "runs_per_case": args.runs,
         "page_size": run["page_size"],
         "measured": "query: selectors.queue_page; page: GET through django.test.Client "
         "in-process (middleware, view, queries, template), as a verified analyst",
         **run,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
     }
-    _print_run(args.findings, run)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"recorded in {args.out}")
+    record(args.out, figures, _print)
 
 
 def _measure_in_child(count: int, runs: int) -> dict[str, Any]:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollwatch.settings")
-    os.environ["POLLWATCH_ALLOWED_HOSTS"] = "testserver"
-    django.setup()
-    from django.core.management import call_command
+    setup_django(test_client=True)
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     start = time.perf_counter()
     slug = _load(count)
     with connection.cursor() as cursor:
@@ -301,16 +287,16 @@ def _summary(milliseconds: list[float]) -> dict[str, float]:
     }
 
 
-def _print_run(count: int, run: dict[str, Any]) -> None:
+def _print(figures: Figures) -> None:
     print(
-        f"{count:,} findings, {run['server']}; loaded in {run['load_seconds']:.0f} s; "
-        f"load average {run['load_average']}"
+        f"{figures['findings']:,} findings, {figures['server']}; loaded in "
+        f"{figures['load_seconds']:.0f} s; load average {figures['load_average']}"
     )
     header = (
         f"{'first page':<36} {'rows':>4} {'query p50':>10} {'max':>8} {'page p50':>9} {'max':>8}"
     )
     print(f"  {header}")
-    for name, case in run["cases"].items():
+    for name, case in figures["cases"].items():
         query, page = case["query_ms"], case["page_ms"]
         print(
             f"  {name:<36} {case['rows']:>4} {query['p50']:>10.1f} {query['max']:>8.1f} "

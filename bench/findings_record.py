@@ -22,60 +22,61 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
-import platform
 import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    Figures,
+    add_database_options,
+    databases,
+    description,
+    heading,
+    machine,
+    record,
+    report_to_parent,
+    run_on_databases,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "findings_record.json"
+BENCH = "findings_record"
 BENCH_DATABASE = "bench_findings"
 TARGET_SECONDS = 10.0
 PER_STATION = 4  # findings per station: four lines of one copy differ from the official
 STATION_RUNS = 51
+PHASES = ("first_recording", "same_again", "changed_and_vanished", "vanished_back")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--findings", type=int, default=200_000)
-    parser.add_argument(
-        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
-    )
-    parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_database_options(parser, BENCH, sqlite=True)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_record_in_child(args.child)))
+        report_to_parent(_record_in_child(args.child))
         return
 
-    with tempfile.TemporaryDirectory(prefix="bench-findings-") as directory:
-        work = Path(directory)
-        runs = {"sqlite": _run_child(args.findings, work, f"sqlite:///{work / 'bench.sqlite3'}")}
-        if not args.skip_postgres:
-            runs["postgresql"] = _run_on_postgres(args.findings, work, args.postgres)
+    vendors = databases(args.skip_postgres)
+    arguments = ["--child", str(args.findings)]
+    runs = run_on_databases(__file__, arguments, vendors, args.postgres, BENCH_DATABASE)
+    for run in runs.values():
+        run["within_target"] = all(run[phase]["seconds"] <= TARGET_SECONDS for phase in PHASES)
     figures = {
-        "bench": "findings_record",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "findings": args.findings,
         "stations": args.findings // PER_STATION,
         "source": "core Findings.build (copy differs from official), converted by from_crosscheck",
         "target_seconds": TARGET_SECONDS,
         "databases": runs,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
     }
-    print(f"{args.findings:,} findings at {args.findings // PER_STATION:,} stations")
-    for name, run in runs.items():
+    record(args.out, figures, _print)
+
+
+def _print(figures: Figures) -> None:
+    print(f"{figures['findings']:,} findings at {figures['stations']:,} stations")
+    for name, run in figures["databases"].items():
         print(f"{name}: convert {run['convert_seconds']:.2f} s")
         for phase in PHASES:
             result = run[phase]
@@ -89,35 +90,14 @@ def main() -> None:
             f"ms, max {station['max_ms']:.1f} ms over {station['runs']} runs"
         )
         print(f"  within {TARGET_SECONDS:.0f} s: {run['within_target']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"recorded in {args.out}")
-
-
-PHASES = ("first_recording", "same_again", "changed_and_vanished", "vanished_back")
-
-
-def _run_child(findings: int, work: Path, database_url: str) -> dict[str, Any]:
-    run = run_child(__file__, ["--child", str(findings)], child_env(work, database_url))
-    run["within_target"] = all(run[phase]["seconds"] <= TARGET_SECONDS for phase in PHASES)
-    return run
-
-
-def _run_on_postgres(findings: int, work: Path, server: str) -> dict[str, Any]:
-    with scratch_postgres_database(server, BENCH_DATABASE) as database_url:
-        return _run_child(findings, work, database_url)
 
 
 def _record_in_child(count: int) -> dict[str, Any]:
     """In the child process: a fresh database, an election, and the recordings timed."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollwatch.settings")
-    django.setup()
+    setup_django()
     import dataclasses
 
     import numpy as np
-    from django.core.management import call_command
     from django.db import connection
 
     from pollwatch.bulk import copy_rows
@@ -127,7 +107,6 @@ def _record_in_child(count: int) -> dict[str, Any]:
     from pollwatch.findings.recording import Scope, record_findings
     from pollwatch.registry.models import Commission, Election, PollingStation, ProtocolTemplate
 
-    call_command("migrate", verbosity=0)
     lines = [
         {"key": key, "number": str(i + 1), "label": {"en": key}, "option": key in ("yes", "no")}
         for i, key in enumerate(("registered", "issued", "in_boxes", "invalid", "yes", "no"))

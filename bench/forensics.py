@@ -19,16 +19,13 @@ Prints the figures and writes bench/results/forensics.json.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from harness import description, heading, machine, record, results_file
 from pollwatch.core.forensics import StationResults, forensics_report, russia
 from pollwatch.core.forensics.integer_percentages import (
     included_stations,
@@ -39,7 +36,7 @@ from pollwatch.core.forensics.klimek import fit
 from pollwatch.core.synth import SynthParams, generate
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "forensics.json"
+BENCH = "forensics"
 RUSSIA_2018 = ROOT.parent / "shared" / "data" / "russia" / "2018.csv.zip"
 TARGETS = {"integer_percentage_test": 2.0, "suite_without_klimek": 5.0, "klimek_fit": 60.0}
 REPLICATES = 1_000
@@ -90,10 +87,10 @@ def looping_monte_carlo(registered: list[int], issued: list[int], counted: list[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--synthetic", action="store_true", help="a synthetic election instead")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=results_file(BENCH))
     args = parser.parse_args()
 
     source, results = load(args.synthetic)
@@ -132,8 +129,7 @@ def main() -> None:
         "klimek_fit": klimek_seconds,
     }
     figures = {
-        "bench": "forensics",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "source": source,
         "stations": results.stations,
         "included_stations": included,
@@ -172,12 +168,7 @@ def main() -> None:
             "sigma_x": round(klimek.sigma_x, 3),
             "evaluations": klimek.evaluations,
         },
-        "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(numpy=np.__version__),
     }
     print(f"forensics on {source}: {results.stations:,} stations, {included:,} included")
     rows = [
@@ -193,9 +184,7 @@ def main() -> None:
     print(
         f"  * {loop_subsample:.1f} s on {LOOP_SUBSAMPLE:,} stations, extrapolated to {included:,}"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"  recorded in {args.out}")
+    record(args.out, figures)
 
 
 if __name__ == "__main__":

@@ -19,22 +19,28 @@ crosscheck of 1,000,000 stations <= 30 s end to end.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    POSTGRESQL,
+    Figures,
+    add_database_options,
+    description,
+    heading,
+    load_average,
+    machine,
+    record,
+    report_to_parent,
+    run_on_databases,
+    setup_django,
+    synthesise,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "ground_truth.json"
-POLLWATCH = Path(sys.executable).parent / "pollwatch"
+BENCH = "ground_truth"
 SEED = 1
 BENCH_DATABASE = "bench_ground_truth"
 TARGET_COPIES_SECONDS_PER_3M = 60.0
@@ -42,39 +48,29 @@ TARGET_CROSSCHECK_SECONDS = 30.0
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--stations", type=int, default=1_000_000)
     parser.add_argument("--coverage", type=float, default=1.0)
-    parser.add_argument(
-        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
-    )
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_database_options(parser, BENCH, sqlite=False)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_load_and_compare(args.child)))
+        report_to_parent(_load_and_compare(args.child))
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-truth-") as directory:
         work = Path(directory)
-        files = work / "synth"
-        start = time.perf_counter()
-        subprocess.run(
-            [str(POLLWATCH), "synth", "--stations", str(args.stations), "--seed", str(SEED),
-             "--coverage", str(args.coverage), "--out", str(files), "-v", "0"],
-            check=True, env=child_env(work, None), stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        synth_seconds = time.perf_counter() - start
-        print(f"synth: {args.stations:,} stations in {synth_seconds:.1f} s")
-        with scratch_postgres_database(args.postgres, BENCH_DATABASE) as database_url:
-            run = run_child(__file__, ["--child", str(files)], child_env(work, database_url))
-
+        coverage = ("--coverage", str(args.coverage))
+        files, synth_seconds = synthesise(work, args.stations, SEED, *coverage)
+        arguments = ["--child", str(files)]
+        runs = run_on_databases(
+            __file__, arguments, [POSTGRESQL], args.postgres, BENCH_DATABASE, work
+        )
+    run = runs[POSTGRESQL]
     copies_seconds = run["steps"]["import_copies"]
     per_3m = copies_seconds * 3_000_000 / max(run["copies"], 1)
     figures = {
-        "bench": "ground_truth",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "stations": args.stations,
         "coverage": args.coverage,
         "seed": SEED,
@@ -86,45 +82,39 @@ def main() -> None:
         "target_crosscheck_seconds": TARGET_CROSSCHECK_SECONDS,
         "within_targets": per_3m <= TARGET_COPIES_SECONDS_PER_3M
         and run["steps"]["crosscheck"] <= TARGET_CROSSCHECK_SECONDS,
-        # Others' work shares the machine: the load says how much of it this run had.
-        "load_average_1_5_15": [round(load, 1) for load in os.getloadavg()],
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "load_average_1_5_15": load_average(),
+        "machine": machine(),
     }
-    print(f"postgresql: {run['copies']:,} copies, {run['observers']:,} observers")
-    for step, seconds in run["steps"].items():
-        print(f"  {step:<24} {seconds:8.2f} s")
-    print(f"  import-copies scaled to 3,000,000 copies: {per_3m:.1f} s")
-    print(
-        f"  findings: {run['findings_recorded']:,} recorded, {run['findings_expected']:,} "
-        f"expected; equal = {run['findings_equal']}"
-    )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"recorded in {args.out}")
+    record(args.out, figures, _print)
     if not run["findings_equal"]:
         sys.exit("the recorded findings differ from the ground truth")
+
+
+def _print(figures: Figures) -> None:
+    print(f"postgresql: {figures['copies']:,} copies, {figures['observers']:,} observers")
+    for step, seconds in figures["steps"].items():
+        print(f"  {step:<24} {seconds:8.2f} s")
+    per_3m = figures["import_copies_seconds_scaled_to_3m"]
+    print(f"  import-copies scaled to 3,000,000 copies: {per_3m:.1f} s")
+    print(
+        f"  findings: {figures['findings_recorded']:,} recorded, "
+        f"{figures['findings_expected']:,} expected; equal = {figures['findings_equal']}"
+    )
 
 
 def _load_and_compare(files: Path) -> dict[str, Any]:
     """In the child process: a fresh database, every import timed, then the comparison."""
     import io
 
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollwatch.settings")
-    django.setup()
+    setup_django()
     from django.core.management import call_command
+    from django.db import connection
 
     from pollwatch.core.synth import read_ground_truth
     from pollwatch.demo.ground_truth import recorded_findings
     from pollwatch.protocols.models import ProtocolCopy
     from pollwatch.registry.elections import load_election_file
 
-    call_command("migrate", verbosity=0)
     quiet: dict[str, object] = {"verbosity": 0, "no_progress": True, "stdout": io.StringIO()}
     election = load_election_file(files / "election.toml")
     slug = election.slug
@@ -166,7 +156,7 @@ def _load_and_compare(files: Path) -> dict[str, Any]:
     missing = set(expected) - set(recorded)
     extra = set(recorded) - set(expected)
     return {
-        "vendor": django.db.connection.vendor,
+        "vendor": connection.vendor,
         "copies": ProtocolCopy.objects.filter(election=election).count(),
         "observers": election.accreditations.count(),
         "steps": steps,

@@ -16,67 +16,64 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
-import os
-import platform
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    Figures,
+    add_database_options,
+    databases,
+    description,
+    heading,
+    machine,
+    record,
+    report_to_parent,
+    run_on_databases,
+    setup_django,
+    synthesise,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "import_structure.json"
-POLLWATCH = Path(sys.executable).parent / "pollwatch"
+BENCH = "import_structure"
 TARGET_SECONDS = {"sqlite": 90.0, "postgresql": 60.0}
 SEED = 1
 BENCH_DATABASE = "bench_import"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--stations", type=int, default=1_000_000)
-    parser.add_argument(
-        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
-    )
-    parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_database_options(parser, BENCH, sqlite=True)
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_import_twice(args.child)))
+        report_to_parent(_import_twice(args.child))
         return
 
     with tempfile.TemporaryDirectory(prefix="bench-import-") as directory:
         work = Path(directory)
-        files = work / "synth"
-        start = time.perf_counter()
-        subprocess.run(
-            [str(POLLWATCH), "synth", "--stations", str(args.stations), "--seed", str(SEED),
-             "--out", str(files), "-v", "0"],
-            check=True, env=child_env(work, None), stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        print(f"synth: {args.stations:,} stations in {time.perf_counter() - start:.1f} s")
-        runs = {"sqlite": _run_child(files, work, f"sqlite:///{work / 'bench.sqlite3'}")}
-        if not args.skip_postgres:
-            runs["postgresql"] = _run_on_postgres(files, work, args.postgres)
+        files, _ = synthesise(work, args.stations, SEED)
+        vendors = databases(args.skip_postgres)
+        arguments = ["--child", str(files)]
+        runs = run_on_databases(__file__, arguments, vendors, args.postgres, BENCH_DATABASE, work)
+    for run in runs.values():
+        target = TARGET_SECONDS[run["vendor"]]
+        run["target_seconds"] = target
+        run["within_target"] = run["first_import"]["total_seconds"] <= target
     figures = {
-        "bench": "import_structure",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "stations": args.stations,
         "seed": SEED,
         "source": "pollwatch synth (native commissions.csv + stations.csv)",
         "databases": runs,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(),
     }
-    for name, run in runs.items():
+    record(args.out, figures, _print)
+
+
+def _print(figures: Figures) -> None:
+    for name, run in figures["databases"].items():
         print(f"{name}: {run['commissions']:,} commissions, {run['stations']:,} stations")
         for phase in ("first_import", "reimport"):
             figures_ = run[phase]
@@ -87,37 +84,16 @@ def main() -> None:
                 f"{figures_['unchanged']:,} unchanged)"
             )
         print(f"  target <= {run['target_seconds']:.0f} s: within = {run['within_target']}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"recorded in {args.out}")
-
-
-def _run_child(files: Path, work: Path, database_url: str) -> dict[str, Any]:
-    run = run_child(__file__, ["--child", str(files)], child_env(work, database_url))
-    vendor = run["vendor"]
-    run["target_seconds"] = TARGET_SECONDS[vendor]
-    run["within_target"] = run["first_import"]["total_seconds"] <= TARGET_SECONDS[vendor]
-    return run
-
-
-def _run_on_postgres(files: Path, work: Path, server: str) -> dict[str, Any]:
-    with scratch_postgres_database(server, BENCH_DATABASE) as database_url:
-        return _run_child(files, work, database_url)
 
 
 def _import_twice(files: Path) -> dict[str, Any]:
     """In the child process: a fresh database, the first import, then an identical one."""
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollwatch.settings")
-    django.setup()
-    from django.core.management import call_command
+    setup_django()
     from django.db import connection
 
     from pollwatch.registry.models import Election, ProtocolTemplate
     from pollwatch.registry.structure_import import import_structure, read_structure
 
-    call_command("migrate", verbosity=0)
     template = ProtocolTemplate.objects.create(key="bench", name="Bench", lines=[], relations=[])
     election = Election.objects.create(
         slug="bench", name="Bench", kind="referendum", date=datetime.date(2026, 1, 1),

@@ -21,19 +21,25 @@ Prints the figures and writes bench/results/official_import.json. Target: 1,000,
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
 import os
-import platform
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    add_database_options,
+    databases,
+    description,
+    heading,
+    machine,
+    print_json,
+    record,
+    report_to_parent,
+    run_on_databases,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "official_import.json"
+BENCH = "official_import"
 BENCH_DATABASE = "bench_official_import"
 TARGET_SECONDS = 60.0
 SEED = 1
@@ -41,52 +47,32 @@ CHANGED_SHARE = 100  # one station in a hundred changes in the re-publication
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--stations", type=int, default=1_000_000)
-    parser.add_argument(
-        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
-    )
-    parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    add_database_options(parser, BENCH, sqlite=True)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_run_in_child(args.child, Path(os.environ["POLLWATCH_DATA_DIR"]))))
+        report_to_parent(_run_in_child(args.child, Path(os.environ["POLLWATCH_DATA_DIR"])))
         return
-    runs: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-official-") as directory:
-        work = Path(directory)
-        arguments = ["--child", str(args.stations)]
-        runs["sqlite"] = run_child(
-            __file__, arguments, child_env(work, f"sqlite:///{work / 'bench.sqlite3'}")
-        )
-        if not args.skip_postgres:
-            with scratch_postgres_database(args.postgres, BENCH_DATABASE) as url:
-                runs["postgresql"] = run_child(__file__, arguments, child_env(work, url))
+    vendors = databases(args.skip_postgres)
+    arguments = ["--child", str(args.stations)]
+    runs = run_on_databases(__file__, arguments, vendors, args.postgres, BENCH_DATABASE)
     for run in runs.values():
         run["within_target"] = run["first_import"]["total_seconds"] <= TARGET_SECONDS
     figures = {
-        "bench": "official_import",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "stations": args.stations,
         "seed": SEED,
         "target_seconds": TARGET_SECONDS,
         "databases": runs,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "load_average": os.getloadavg(),
-        },
+        "machine": machine(load=True),
     }
-    print(json.dumps(figures, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"recorded in {args.out}")
+    record(args.out, figures, print_json)
 
 
 def _run_in_child(stations: int, work: Path) -> dict[str, Any]:
-    from crosscheck_db import load_election, setup_django
+    from crosscheck_db import load_election
 
     setup_django()
     import numpy as np

@@ -25,26 +25,31 @@ Prints the figures and writes bench/results/station_latency.json. Target: p50 <=
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import scratch_postgres_database
+from harness import (
+    POSTGRES_SERVER,
+    Figures,
+    child_env,
+    description,
+    fresh_database,
+    machine,
+    record,
+    report_to_parent,
+    results_file,
+    run_child,
+    setup_django,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "station_latency.json"
+BENCH = "station_latency"
 TARGET_P50_MS = 50.0
 SEED = 1
-POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_DATABASE = "bench_latency"
 # The import path: every one of these commands must exist to use it.
 CLI_COMMANDS = ("synth", "load_templates", "create_election", "import_structure")
@@ -66,63 +71,43 @@ class ServerTimer:
         return response
 
 
-# Orchestrator: one worker process per backend, then the report.
+# Orchestrator: one child process per backend, then the report.
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--stations", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=300, help="random stations per endpoint")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--database-url", help=argparse.SUPPRESS)
-    parser.add_argument("--synth-dir", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, default=results_file(BENCH))
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # the synth files' folder
     args = parser.parse_args()
-    if args.worker:
-        _worker(args)
+    if args.child:
+        report_to_parent(_child(args.child, args.stations, args.samples))
         return
 
+    arguments = ["--stations", str(args.stations), "--samples", str(args.samples)]
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="pollwatch-bench-") as scratch:
-        scratch_dir = Path(scratch)
+        work = Path(scratch)
+        arguments += ["--child", str(work / "synth")]  # the second backend reuses the files
         for backend in args.backends.split(","):
             print(f"\n== {backend}: loading {args.stations:,} stations", flush=True)
-            results[backend] = _run_backend(backend, args, scratch_dir)
+            with fresh_database(backend, work, POSTGRES_SERVER, POSTGRES_DATABASE) as url:
+                results[backend] = run_child(__file__, arguments, child_env(work, url))
             _print_backend(backend, results[backend])
     report = {
-        "benchmark": "station_latency",
+        "benchmark": BENCH,
         "stations": args.stations,
         "samples": args.samples,
         "target_p50_ms": TARGET_P50_MS,
         "measured": "server time: inside Django's handler chain (all middleware, view, "
         "queries, rendering), in-process via django.test.Client",
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": machine(platform_name=False),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "backends": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwritten to {args.out}")
-
-
-def _run_backend(backend: str, args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
-    if backend == "sqlite":
-        return _run_worker(f"sqlite:///{scratch / 'bench.sqlite3'}", backend, args, scratch)
-    if backend == "postgresql":
-        with scratch_postgres_database(POSTGRES_SERVER, POSTGRES_DATABASE) as url:
-            return _run_worker(url, backend, args, scratch)
-    raise SystemExit(f"--backends: unknown backend {backend!r} (sqlite, postgresql)")
-
-
-def _run_worker(url: str, backend: str, args: argparse.Namespace, scratch: Path) -> dict[str, Any]:
-    result_file = scratch / f"{backend}.json"
-    command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(result_file)]
-    command += ["--database-url", url, "--synth-dir", str(scratch / "synth")]
-    command += ["--stations", str(args.stations), "--samples", str(args.samples)]
-    subprocess.run(command, check=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
-    result: dict[str, Any] = json.loads(result_file.read_text())
-    return result
+    record(args.out, report)
 
 
 def _print_backend(backend: str, result: dict[str, Any]) -> None:
@@ -144,24 +129,16 @@ def _print_backend(backend: str, result: dict[str, Any]) -> None:
         )
 
 
-# Worker: runs in a process whose settings point at one backend.
+# Child: runs in a process whose settings point at one backend.
 
 
-def _worker(args: argparse.Namespace) -> None:
-    os.environ["POLLWATCH_DATABASE_URL"] = args.database_url
-    os.environ.setdefault("POLLWATCH_DATA_DIR", str(args.worker.parent / "data"))
-    os.environ["POLLWATCH_ALLOWED_HOSTS"] = "testserver"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "pollwatch.settings"
-    import django
-
-    django.setup()
+def _child(synth_dir: Path, stations: int, samples: int) -> Figures:
+    setup_django(test_client=True)
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
 
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    method, slug = _load(args.stations, args.synth_dir)
+    method, slug = _load(stations, synth_dir)
     load = {"method": method, "seconds": round(time.perf_counter() - started, 1)}
     if connection.vendor == "postgresql":
         # Fresh planner statistics, as autovacuum would gather within a minute of the import:
@@ -171,15 +148,13 @@ def _worker(args: argparse.Namespace) -> None:
             cursor.execute("ANALYZE")
 
     settings.MIDDLEWARE = [f"{__name__}.ServerTimer", *settings.MIDDLEWARE]
-    station_ids = _random_station_ids(slug, args.samples)
-    requests = _measure(slug, station_ids, args.stations)
-    result = {
+    station_ids = _random_station_ids(slug, samples)
+    return {
         "server": f"{connection.vendor} {_server_version(connection)}",
         "load": load,
         "targets": ["station_api", "station_page"],
-        "requests": requests,
+        "requests": _measure(slug, station_ids, stations),
     }
-    args.worker.write_text(json.dumps(result))
 
 
 def _server_version(connection: Any) -> str:
@@ -204,7 +179,7 @@ def _load_with_cli(stations: int, synth_dir: Path) -> str:
 
     from django.core.management import call_command
 
-    if not (synth_dir / "stations.csv").exists():  # the second backend reuses the files
+    if not (synth_dir / "stations.csv").exists():  # the first backend writes them
         call_command("synth", stations=stations, seed=SEED, out=str(synth_dir), verbosity=0)
     call_command("load_templates", verbosity=0)
     call_command("create_election", file=synth_dir / "election.toml", verbosity=0)

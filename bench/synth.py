@@ -12,28 +12,24 @@ bench/results/synth.json. Target: generation + writing <= 60 s for 1,000,000 sta
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
+from harness import description, heading, load_average, machine, record, results_file
 from pollwatch.core.synth import SynthParams, generate, summarise, write_files
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "synth.json"
+BENCH = "synth"
 TARGET_TOTAL_SECONDS = 60.0
 SEED = 1
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--stations", type=int, default=1_000_000)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=results_file(BENCH))
     args = parser.parse_args()
 
     params = SynthParams.build(stations=args.stations, seed=SEED)
@@ -49,8 +45,7 @@ def main() -> None:
     generation, writing = generated - start, written - generated
     total = generation + writing
     figures = {
-        "bench": "synth",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "stations": summary.stations,
         "regions": summary.regions,
         "territorials": summary.territorials,
@@ -63,22 +58,14 @@ def main() -> None:
         "within_target": total <= TARGET_TOTAL_SECONDS,
         "stations_per_second": round(summary.stations / total),
         "file_bytes": sizes,
-        # Others' work shares the machine: the load says how much of it this run had.
-        "load_average_1_5_15": [round(load, 1) for load in os.getloadavg()],
-        "machine": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "load_average_1_5_15": load_average(),
+        "machine": machine(numpy=np.__version__),
     }
     print(f"synth: {summary.stations:,} stations, {summary.territorials:,} territorials")
     print(f"  generation {generation:7.2f} s")
     print(f"  writing    {writing:7.2f} s  ({sum(sizes.values()) / 1e6:,.0f} MB of CSV)")
     print(f"  total      {total:7.2f} s  (target <= {TARGET_TOTAL_SECONDS:.0f} s)")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"  recorded in {args.out}")
+    record(args.out, figures)
 
 
 if __name__ == "__main__":

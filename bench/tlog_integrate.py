@@ -13,16 +13,13 @@ bench/results/tlog_integrate.json.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import random
 import time
 from pathlib import Path
 
 import cryptography
 
+from harness import description, heading, machine, record, results_file
 from pollwatch.core.tlog import leaf_hash, verify_inclusion
 from pollwatch.core.tlog.tiles import (
     extend_entry_bundles,
@@ -30,18 +27,17 @@ from pollwatch.core.tlog.tiles import (
     integrate,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "tlog_integrate.json"
+BENCH = "tlog_integrate"
 TARGET_SECONDS = 20.0
 ENTRY_BYTES = 400  # about the size of a canonical protocol-copy record
 PROOFS = 1_000
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=1_000)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=results_file(BENCH))
     args = parser.parse_args()
 
     rng = random.Random(1)
@@ -92,8 +88,7 @@ def main() -> None:
 
     total = hashing + integrating + bundling
     figures = {
-        "bench": "tlog_integrate",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "entries": size,
         "entry_bytes": ENTRY_BYTES,
         "batch": args.batch,
@@ -109,12 +104,7 @@ def main() -> None:
         "bytes_written": bytes_written,
         "inclusion_proofs_from_tiles": min(PROOFS, size),
         "proof_and_verify_ms_each": round(proving / max(1, min(PROOFS, size)) * 1000, 3),
-        "machine": {
-            "python": platform.python_version(),
-            "cryptography": cryptography.__version__,
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(cryptography=cryptography.__version__),
     }
     print(f"tlog integrate: {size:,} entries of {ENTRY_BYTES} B in batches of {args.batch:,}")
     print(f"  leaf hashing   {hashing:7.2f} s")
@@ -122,9 +112,7 @@ def main() -> None:
     print(f"  entry bundles  {bundling:7.2f} s")
     print(f"  total          {total:7.2f} s  (whole server path target <= {TARGET_SECONDS:.0f} s)")
     print(f"  proof from tiles + verify: {figures['proof_and_verify_ms_each']} ms each")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"  recorded in {args.out}")
+    record(args.out, figures)
 
 
 if __name__ == "__main__":
