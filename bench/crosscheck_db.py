@@ -148,6 +148,7 @@ def _run_in_child(stations: int) -> dict[str, Any]:
     from django.db.models import Count
     from django.utils import timezone
 
+    from crosscheck_core import falsified_official
     from pollwatch.accreditation.models import Observer, Organisation
     from pollwatch.bulk import copy_rows
     from pollwatch.core.synth import LINE_KEYS
@@ -161,14 +162,8 @@ def _run_in_child(stations: int) -> dict[str, Any]:
     honest = synth.protocols.figures
     structure = synth.structure
     rng = np.random.default_rng(SEED)
-    yes, no, invalid = (LINE_KEYS.index(k) for k in ("yes", "no", "invalid"))
-    official = honest.copy()
-    falsified = rng.choice(stations, stations // 100, replace=False)
-    moved = np.minimum(rng.integers(1, 50, falsified.size), official[falsified, no])
-    official[falsified, yes] += moved
-    official[falsified, no] -= moved
-    miscounted = rng.choice(stations, stations // 1000, replace=False)
-    official[miscounted, invalid] += 5
+    yes = LINE_KEYS.index("yes")
+    official = falsified_official(honest, rng)
     # Commission totals: sums by territorial, region and the centre; the centre's Yes off.
     regions = len(structure.region_codes)
     station_commission = 1 + regions + structure.station_territorial
