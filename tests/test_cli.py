@@ -33,9 +33,13 @@ def test_hyphenated_and_django_commands_run() -> None:
 
 
 def test_every_commands_help_renders_in_every_language() -> None:
-    """A stray % in a help text breaks argparse only when the help is shown: show them all."""
+    """A stray % in a help text breaks argparse only when the help is shown: show them all.
+
+    Each command's description is shown in the active language, not in the one active when
+    its module was first imported (every module is imported under English first here)."""
     ours = {name: app for name, app in get_commands().items() if app.startswith("pollwatch.")}
     assert {"pvt", "verify", "witness", "import_official"} <= set(ours)
+    english: dict[str, str] = {}
     for language in ("en", "ru", "kk"):
         with translation.override(language):
             for name, app in sorted(ours.items()):
@@ -46,3 +50,8 @@ def test_every_commands_help_renders_in_every_language() -> None:
                         parsers += list(action.choices.values())
                 for each in parsers:
                     assert each.format_help(), (language, name, each.prog)
+                assert parser.description, name
+                if language == "en":
+                    english[name] = parser.description
+                else:
+                    assert parser.description != english[name], (language, name)

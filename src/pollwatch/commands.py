@@ -4,6 +4,7 @@
   becomes a CommandError with that message (exit status 1, no traceback).
 - `add_progress_argument` / `progress_bar`: the `--no-progress` option and the tqdm bar on
   stderr it turns off; without it the bar draws only when stderr is a terminal.
+- `CommandHelp`: a command's `help` in the language active when it is shown.
 """
 
 from __future__ import annotations
@@ -14,8 +15,25 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.base import CommandError
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from tqdm import tqdm
+
+
+class CommandHelp:
+    """A command's ``help`` in the language active when it is read:
+    ``help = CommandHelp(gettext_lazy("..."))``.
+
+    ``gettext`` in the class body would fix the language active when the module happened to be
+    imported, and a lazy string as such breaks argparse, which runs ``re.sub`` on the
+    description; so the lazy string is turned into a real one at each read.
+    """
+
+    def __init__(self, text: Promise) -> None:
+        self.text = text
+
+    def __get__(self, instance: object, owner: type | None = None) -> str:
+        return str(self.text)
 
 
 @contextmanager

@@ -56,7 +56,7 @@ def test_a_changed_row_is_named_with_its_fields(decided: list[FindingDecision]) 
         f"findings.FindingDecision {decided[2].pk} (log entry #2) was changed: reason: logged "
         '"filed", now "never filed"'
     ) in out
-    assert "invalid: 1 rows or entries of test-referendum do not match the log" in out
+    assert "invalid: 1 row or entry of test-referendum does not match the log" in out
 
 
 def test_a_removed_row_and_a_row_added_outside_the_log_are_named(

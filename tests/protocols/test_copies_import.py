@@ -276,7 +276,8 @@ def test_every_problem_is_reported_at_once(
         _import(election, _write(tmp_path / "bad.csv", rows))
     text = str(error.value)
     # The cells first: a file with bad cells is not looked up in the registry.
-    assert "2 problem(s)" in text and "row 2, column 'yes'" in text and "row 7, column 'id'" in text
+    assert text.startswith("2 problems found; nothing was imported:")
+    assert "row 2, column 'yes'" in text and "row 7, column 'id'" in text
 
 
 def test_the_same_id_twice_in_a_file_is_refused(

@@ -112,7 +112,10 @@ def test_each_role_sees_the_copies_sharing_allows_and_everyone_the_rest(
     if hidden:
         assert f"{hidden} of them" in html
     # Everyone sees the derived figures and the findings.
-    assert "Observers submitted 3 copies of the protocol, from 2 organisation(s)." in html
+    summary = " ".join(html.split('data-summary="copies">')[1].split("</p>")[0].split())
+    assert summary.startswith(
+        "Observers submitted 3 copies of the protocol. They come from 2 organisations."
+    )
     assert 'data-finding="consensus-differs-from-official"' in html
     assert "205 against 175 (difference 30)" in html
 

@@ -161,6 +161,8 @@ def test_an_observer_registers_a_key_and_a_retry_gets_it_back(referendum: Refere
         (b64(IDENTITY), "small-order point"),
         (b64((P + 1).to_bytes(32, "little")), "not canonically encoded"),
         (base64.b64encode(bytes(range(32))).decode().rstrip("="), "not valid base64"),
+        # The character before "=" carries two padding bits: setting one spells the same bytes.
+        (b64(bytes(32))[:-2] + "B=", "not canonical base64"),
     ],
 )
 def test_a_bad_key_is_refused_naming_why(

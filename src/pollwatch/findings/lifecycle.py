@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pollwatch.accounts.roles import Role, roles_of
 from pollwatch.findings.models import Finding, FindingDecision, FindingStatus
@@ -60,21 +61,34 @@ def check_change_finding_status(
 ) -> FindingStatus:
     """Raise unless ``user`` may move a finding from ``from_status`` to ``to_status``."""
     if not may_decide(user):
-        raise PermissionDenied("only analysts and administrators decide on findings")
+        raise PermissionDenied(_("only analysts and administrators decide on findings"))
     if to_status not in Status.values:
         raise LifecycleError(
-            f"unknown status {to_status!r}; expected one of {', '.join(Status.values)}"
+            _("unknown status %(status)r; expected one of %(statuses)s")
+            % {"status": to_status, "statuses": ", ".join(Status.values)}
         )
     current, target = Status(from_status), Status(to_status)
     if target not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(TRANSITIONS[current])) or "none: it is final"
+        names = {"current": current.label, "target": target.label, "from": current.value}
+        if not TRANSITIONS[current]:
+            raise LifecycleError(
+                _(
+                    "a finding that is %(current)s cannot become %(target)s; from %(from)s the "
+                    "allowed statuses are: none: it is final"
+                )
+                % names
+            )
         raise LifecycleError(
-            f"a finding that is {current.label} cannot become {target.label}; "
-            f"from {current.value} the allowed statuses are: {allowed}"
+            _(
+                "a finding that is %(current)s cannot become %(target)s; from %(from)s the "
+                "allowed statuses are: %(allowed)s"
+            )
+            % {**names, "allowed": ", ".join(sorted(TRANSITIONS[current]))}
         )
     if (current, target) in _NEEDS_REASON and not reason.strip():
         raise LifecycleError(
-            f"moving a finding from {current.value} to {target.value} needs a reason"
+            _("moving a finding from %(from)s to %(to)s needs a reason")
+            % {"from": current.value, "to": target.value}
         )
     return target
 

@@ -38,6 +38,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from pollwatch.core.tlog import EMPTY_ROOT, TlogError, leaf_hash
 from pollwatch.core.tlog.checkpoint import Checkpoint, sign_checkpoint
@@ -77,7 +78,7 @@ def integrator_lock() -> Iterator[None]:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [ADVISORY_KEY])
             (acquired,) = cursor.fetchone()
         if not acquired:
-            raise LedgerError("another integrator is running (PostgreSQL advisory lock held)")
+            raise LedgerError(_("another integrator is running (PostgreSQL advisory lock held)"))
         try:
             yield
         finally:
@@ -92,7 +93,9 @@ def integrator_lock() -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LedgerError(f"another integrator is running (lock file {path} held)") from None
+            raise LedgerError(
+                _("another integrator is running (lock file %(path)s held)") % {"path": path}
+            ) from None
         try:
             yield
         finally:
@@ -101,7 +104,7 @@ def integrator_lock() -> Iterator[None]:
 
 def log_state(election: Election) -> LogState:
     """The election's log state, created (with its origin fixed) on first use."""
-    state, _ = LogState.objects.get_or_create(
+    state, _created = LogState.objects.get_or_create(
         election=election, defaults={"origin": new_origin(election), "root": EMPTY_ROOT}
     )
     return state

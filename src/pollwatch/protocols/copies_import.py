@@ -39,6 +39,7 @@ from django.db import connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pollwatch.accreditation.models import Observer, Organisation
 from pollwatch.bulk import StagingTable
@@ -121,10 +122,22 @@ def import_copies(
 
 def _raise(problems: Problems) -> None:
     if problems.total:
-        lines = [_("%(count)s problem(s) found; nothing was imported:") % {"count": problems.total}]
+        count, more = problems.total, problems.total - len(problems.kept)
+        lines = [
+            ngettext(
+                "%(count)s problem found; nothing was imported:",
+                "%(count)s problems found; nothing was imported:",
+                count,
+            )
+            % {"count": count}
+        ]
         lines += [f"  {problem}" for problem in problems.kept]
-        if problems.total > len(problems.kept):
-            lines.append(_("  … and %(more)s more") % {"more": problems.total - len(problems.kept)})
+        if more:
+            lines.append(
+                "  "
+                + ngettext("… and %(more)s more problem", "… and %(more)s more problems", more)
+                % {"more": more}
+            )
         raise CopiesImportError("\n".join(lines))
 
 

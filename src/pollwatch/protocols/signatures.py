@@ -16,9 +16,12 @@ process; a signature must be 64 bytes with S < L and verify cofactorless.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -28,7 +31,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pollwatch.accreditation.models import DeviceKey, Observer
 from pollwatch.core.tlog.ed25519 import (
@@ -61,28 +66,69 @@ def _public_key(raw: bytes) -> Ed25519PublicKey:
     return load_public_key(raw)
 
 
-def _decode(text: str, what: str, field: str, size: int) -> bytes:
+@dataclass(frozen=True)
+class _Base64Field:
+    """A request field carrying base64 bytes, and the whole sentences that refuse it."""
+
+    field: str
+    size: int
+    not_base64: Promise
+    not_canonical: Promise
+    wrong_size: Promise  # %(length)d and %(size)d
+
+
+_PUBLIC_KEY = _Base64Field(
+    "public_key",
+    PUBLIC_KEY_SIZE,
+    gettext_lazy(
+        "The public key is not valid base64; expected standard padded base64 (RFC 4648 §4)."
+    ),
+    gettext_lazy(
+        "The public key is not canonical base64; expected standard padded base64 (RFC 4648 §4)."
+    ),
+    gettext_lazy("The public key is %(length)d bytes; an Ed25519 public key is %(size)d bytes."),
+)
+_DEVICE_KEY = _Base64Field(
+    "device_key",
+    PUBLIC_KEY_SIZE,
+    gettext_lazy(
+        "The device key is not valid base64; expected standard padded base64 (RFC 4648 §4)."
+    ),
+    gettext_lazy(
+        "The device key is not canonical base64; expected standard padded base64 (RFC 4648 §4)."
+    ),
+    gettext_lazy("The device key is %(length)d bytes; an Ed25519 public key is %(size)d bytes."),
+)
+_SIGNATURE = _Base64Field(
+    "signature",
+    SIGNATURE_SIZE,
+    gettext_lazy(
+        "The signature is not valid base64; expected standard padded base64 (RFC 4648 §4)."
+    ),
+    gettext_lazy(
+        "The signature is not canonical base64; expected standard padded base64 (RFC 4648 §4)."
+    ),
+    gettext_lazy("The signature is %(length)d bytes; an Ed25519 signature is %(size)d bytes."),
+)
+
+
+def _decode(text: str, spec: _Base64Field) -> bytes:
     class Malformed(ValueError):
         pass
 
     try:
-        raw = b64decode_strict(text, what, Malformed)
-    except Malformed as error:
+        raw = b64decode_strict(text, spec.field, Malformed)
+    except Malformed:
+        # The strict rule refused it; say whether it was base64 at all, or only spelt otherwise.
+        try:
+            base64.b64decode(text.encode("ascii"), validate=True)
+            message = spec.not_canonical
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            message = spec.not_base64
+        raise SubmissionRefused(str(message), field=spec.field) from None
+    if len(raw) != spec.size:
         raise SubmissionRefused(
-            _("%(what)s: %(error)s; expected standard padded base64 (RFC 4648 §4).")
-            % {"what": what, "error": error},
-            field=field,
-        ) from None
-    if len(raw) != size:
-        raise SubmissionRefused(
-            _("%(what)s is %(length)d bytes; an Ed25519 %(kind)s is %(size)d bytes.")
-            % {
-                "what": what,
-                "length": len(raw),
-                "kind": _("public key") if size == PUBLIC_KEY_SIZE else _("signature"),
-                "size": size,
-            },
-            field=field,
+            str(spec.wrong_size) % {"length": len(raw), "size": spec.size}, field=spec.field
         )
     return raw
 
@@ -121,7 +167,7 @@ def register_device_key(
             _("Name the device in 1 to %(max)d characters.") % {"max": MAX_NAME_LENGTH},
             field="name",
         )
-    raw = _decode(public_key, _("The public key"), "public_key", PUBLIC_KEY_SIZE)
+    raw = _decode(public_key, _PUBLIC_KEY)
     try:
         load_public_key(raw)
     except KeyFormatError as error:
@@ -173,7 +219,7 @@ def _named_key(observer: Observer, device_key: str) -> DeviceKey:
     if device_key.isascii() and device_key.isdigit():
         key = keys.filter(pk=int(device_key)).first()
     else:
-        raw = _decode(device_key, _("The device key"), "device_key", PUBLIC_KEY_SIZE)
+        raw = _decode(device_key, _DEVICE_KEY)
         key = keys.filter(public_key=raw).first()
     if key is None:
         raise SubmissionRefused(
@@ -231,7 +277,7 @@ def check_copy_signature(
             % {"key": device_key},
             field="signature",
         )
-    raw_signature = _decode(signature, _("The signature"), "signature", SIGNATURE_SIZE)
+    raw_signature = _decode(signature, _SIGNATURE)
     key = _named_key(observer, device_key)
     if not verify(_public_key(bytes(key.public_key)), signed_message(copy_id, body), raw_signature):
         raise SubmissionRefused(

@@ -11,6 +11,9 @@ from typing import TypeVar
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import F, Model, QuerySet
 from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -44,27 +47,41 @@ def _election_or_404(slug: str, elections: QuerySet[Election] | None = None) -> 
     try:
         return (elections if elections is not None else Election.objects).get(slug=slug)
     except Election.DoesNotExist:
-        raise HttpError(404, f"No election with slug '{slug}'.") from None
+        raise HttpError(404, _("No election with slug '%(slug)s'.") % {"slug": slug}) from None
 
 
-def _not_found(parameter: str, kind: str, row_id: int, election: Election) -> HttpError:
-    return HttpError(404, f"{parameter}: no {kind} with id {row_id} in election '{election.slug}'.")
+# What a 404 says of a row missing from an election, per kind of row (%(parameter)s, %(id)s,
+# %(election)s): a whole sentence each, for the translators.
+NO_COMMISSION = gettext_lazy(
+    "%(parameter)s: no commission with id %(id)s in election '%(election)s'."
+)
+NO_STATION = gettext_lazy(
+    "%(parameter)s: no polling station with id %(id)s in election '%(election)s'."
+)
+
+
+def _not_found(parameter: str, missing: Promise, row_id: int, election: Election) -> HttpError:
+    return HttpError(
+        404, str(missing) % {"parameter": parameter, "id": row_id, "election": election.slug}
+    )
 
 
 def _commission_or_404(election: Election, commission_id: int, parameter: str) -> Commission:
     try:
         return election.commissions.get(pk=commission_id)
     except Commission.DoesNotExist:
-        raise _not_found(parameter, "commission", commission_id, election) from None
+        raise _not_found(parameter, NO_COMMISSION, commission_id, election) from None
 
 
-def _row_or_404(rows: QuerySet[Row], slug: str, row_id: int, parameter: str, kind: str) -> Row:
+def _row_or_404(
+    rows: QuerySet[Row], slug: str, row_id: int, parameter: str, missing: Promise
+) -> Row:
     """The row with id `row_id` in election `slug`, in one query; on a miss, a 404 saying
     whether the election or the row is unknown (a second query, off the hot path)."""
     try:
         return rows.get(election__slug=slug, pk=row_id)
     except ObjectDoesNotExist:
-        raise _not_found(parameter, kind, row_id, _election_or_404(slug)) from None
+        raise _not_found(parameter, missing, row_id, _election_or_404(slug)) from None
 
 
 @router.get("/elections", response=list[ElectionOut], summary="List elections")
@@ -115,7 +132,7 @@ def list_commissions(
 def get_commission(request: HttpRequest, slug: str, commission_id: int) -> CommissionDetailOut:
     """One commission with its totals and the chain of commissions above it."""
     commissions = selectors.commissions_with_ancestors()
-    commission = _row_or_404(commissions, slug, commission_id, "commission_id", "commission")
+    commission = _row_or_404(commissions, slug, commission_id, "commission_id", NO_COMMISSION)
     return CommissionDetailOut.build(selectors.commission_path(commission))
 
 
@@ -153,5 +170,5 @@ def list_stations(request: HttpRequest, slug: str, filters: Query[StationFilter]
 def get_station(request: HttpRequest, slug: str, station_id: int) -> StationDetailOut:
     """One polling station with the chain of commissions above it."""
     stations = selectors.stations_with_commission_path()
-    station = _row_or_404(stations, slug, station_id, "station_id", "polling station")
+    station = _row_or_404(stations, slug, station_id, "station_id", NO_STATION)
     return StationDetailOut.build(station, selectors.commission_path(station.commission))

@@ -10,15 +10,19 @@ from django.utils.translation import gettext_lazy
 
 from pollwatch.accreditation.imports import ImportReport, import_assignments
 from pollwatch.accreditation.management.import_command import ImportCommand
+from pollwatch.commands import CommandHelp
 from pollwatch.core.progress import OnRows
 from pollwatch.registry.models import Election
 
 
 class Command(ImportCommand):
-    help = (
-        "Import assignments (organisation, observer, station, starts_at, ends_at) from CSV, "
-        "zipped CSV or XLSX. The file is the plan for the observers it names: each ends up with "
-        "exactly the file's assignments in the election; observers not in the file keep theirs."
+    help = CommandHelp(
+        gettext_lazy(
+            "Import assignments (organisation, observer, station, starts_at, ends_at) from "
+            "CSV, zipped CSV or XLSX. The file is the plan for the observers it names: each "
+            "ends up with exactly the file's assignments in the election; observers not in the "
+            "file keep theirs."
+        )
     )
     election_argument = True
     election_help = gettext_lazy("the election whose station codes the file uses")

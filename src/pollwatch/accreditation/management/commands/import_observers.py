@@ -11,16 +11,19 @@ from django.utils.translation import gettext_lazy
 
 from pollwatch.accreditation.imports import ImportReport, import_observers
 from pollwatch.accreditation.management.import_command import ImportCommand
+from pollwatch.commands import CommandHelp
 from pollwatch.core.progress import OnRows
 from pollwatch.registry.models import Election
 
 
 class Command(ImportCommand):
-    help = (
-        "Import observers (organisation, code, full_name, contact, languages, "
-        "accreditation_number) from CSV, zipped CSV or XLSX; re-importing updates them by "
-        "organisation and code. With --election, each gets an accreditation for it: accredited "
-        "with the file's number, pending without one; a revoked one stays revoked."
+    help = CommandHelp(
+        gettext_lazy(
+            "Import observers (organisation, code, full_name, contact, languages, "
+            "accreditation_number) from CSV, zipped CSV or XLSX; re-importing updates them by "
+            "organisation and code. With --election, each gets an accreditation for it: accredited "
+            "with the file's number, pending without one; a revoked one stays revoked."
+        )
     )
     election_argument = False
     election_help = gettext_lazy(

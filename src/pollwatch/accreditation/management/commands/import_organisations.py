@@ -6,17 +6,21 @@ from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pollwatch.accreditation.imports import ImportReport, import_organisations
 from pollwatch.accreditation.management.import_command import ImportCommand
+from pollwatch.commands import CommandHelp
 from pollwatch.core.progress import OnRows
 from pollwatch.registry.models import Election
 
 
 class Command(ImportCommand):
-    help = (
-        "Import organisations (code, name, kind, share_with_mission, share_with_organisations) "
-        "from CSV, zipped CSV or XLSX; re-importing updates them by code."
+    help = CommandHelp(
+        gettext_lazy(
+            "Import organisations (code, name, kind, share_with_mission, share_with_organisations) "
+            "from CSV, zipped CSV or XLSX; re-importing updates them by code."
+        )
     )
 
     def run(

@@ -8,23 +8,27 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from pollwatch.analysis.figure_files import report_figures, write_figures
 from pollwatch.analysis.forensics_output import ForensicsRun, report_json, report_text
 from pollwatch.analysis.source_args import add_mapping_arguments, figures_of
+from pollwatch.commands import CommandHelp
 from pollwatch.core.forensics import ForensicsInputError, forensics_report
 from pollwatch.core.forensics.klimek import fit
 from pollwatch.core.tabular import InputError
 
 
 class Command(BaseCommand):
-    help = (
-        "Election forensics on an election in the database or on a per-station results file.\n"
-        "Integer percentages, Shpilkin's estimate, digit tests, Klimek's fraud model and the "
-        "fingerprint figures. "
-        "Give --election SLUG (its current official results, or with --observed the observers' "
-        "consensus figures), or the file and its column mapping (--preset or --mapping with a "
-        "[figures] table)."
+    help = CommandHelp(
+        gettext_lazy(
+            "Election forensics on an election in the database or on a per-station results file.\n"
+            "Integer percentages, Shpilkin's estimate, digit tests, Klimek's fraud model and the "
+            "fingerprint figures. "
+            "Give --election SLUG (its current official results, or with --observed the observers' "
+            "consensus figures), or the file and its column mapping (--preset or --mapping with a "
+            "[figures] table)."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

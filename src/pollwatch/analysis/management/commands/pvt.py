@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from pollwatch.analysis import pvt_output
 from pollwatch.analysis.election_figures import observed_station_figures, registry_frame
 from pollwatch.analysis.pvt_sample import check_in_sample, read_sample, write_sample
 from pollwatch.analysis.source_args import add_mapping_arguments, figures_of, read_figures
-from pollwatch.commands import reported_as_command_error
+from pollwatch.commands import CommandHelp, reported_as_command_error
 from pollwatch.core.forensics.source import StationFigures
 from pollwatch.core.pvt import (
     HANDBOOK_Z,
@@ -34,12 +35,14 @@ NATIONAL = "national"
 
 
 class Command(BaseCommand):
-    help = (
-        "Parallel vote tabulation (quick count) on an election in the database or a results "
-        "file.\n"
-        "After NDI's handbook: "
-        "`size` the sample, `draw` a stratified random sample, `estimate` each option's share "
-        "and turnout from the sample with 95 % and 99 % margins, beside the file's full count."
+    help = CommandHelp(
+        gettext_lazy(
+            "Parallel vote tabulation (quick count) on an election in the database or a results "
+            "file.\n"
+            "After NDI's handbook: "
+            "`size` the sample, `draw` a stratified random sample, `estimate` each option's share "
+            "and turnout from the sample with 95 % and 99 % margins, beside the file's full count."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -136,7 +139,10 @@ class Command(BaseCommand):
             }
         )
         if stations is not None:
-            self.stdout.write(_("%(stations)s stations") % {"stations": f"{stations:,}"})
+            self.stdout.write(
+                ngettext("%(stations)s station", "%(stations)s stations", stations)
+                % {"stations": f"{stations:,}"}
+            )
 
     def _draw(self, options: dict[str, Any]) -> None:
         if options["election"]:

@@ -7,7 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from pollwatch.commands import CommandHelp
 from pollwatch.demo.accounts import credentials_path, current_totp_code, ensure_demo_accounts
 from pollwatch.demo.election import existing_demo_election, load_demo_election
 from pollwatch.demo.observers import link_demo_accounts
@@ -15,23 +17,25 @@ from pollwatch.findings.models import Finding
 
 
 class Command(BaseCommand):
-    help = (
-        "Set up and serve the demo: migrate the database, generate and load a realistic "
-        "national referendum, create one account per role, start the server."
+    help = CommandHelp(
+        gettext_lazy(
+            "Set up and serve the demo: migrate the database, generate and load a realistic "
+            "national referendum, create one account per role, start the server."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000, help=_("port on 127.0.0.1"))
         parser.add_argument(
-            "--stations", type=int, default=None, help="stations to generate (default ~10,400)"
+            "--stations", type=int, default=None, help=_("stations to generate (default ~10,400)")
         )
         parser.add_argument(
-            "--no-serve", action="store_true", help="set everything up, do not start the server"
+            "--no-serve", action="store_true", help=_("set everything up, do not start the server")
         )
         parser.add_argument(
             "--code",
             metavar="USERNAME",
-            help="print the current two-factor code of a demo staff account, and exit",
+            help=_("print the current two-factor code of a demo staff account, and exit"),
         )
 
     def handle(

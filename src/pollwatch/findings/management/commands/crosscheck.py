@@ -8,8 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
+from pollwatch.commands import (
+    CommandHelp,
+    add_progress_argument,
+    progress_bar,
+    reported_as_command_error,
+)
 from pollwatch.core.crosscheck import CrosscheckInputError
 from pollwatch.findings.inputs import InputsError
 from pollwatch.findings.models import Finding
@@ -19,9 +25,11 @@ from pollwatch.registry.models import Election
 
 
 class Command(BaseCommand):
-    help = (
-        "Cross-check an election's current protocol copies and official results and record "
-        "the findings: new ones are added, vanished ones resolved, human decisions kept."
+    help = CommandHelp(
+        gettext_lazy(
+            "Cross-check an election's current protocol copies and official results and record "
+            "the findings: new ones are added, vanished ones resolved, human decisions kept."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -13,17 +13,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from pollwatch.commands import reported_as_command_error
+from pollwatch.commands import CommandHelp, reported_as_command_error
 from pollwatch.ledger.errors import LedgerError
 from pollwatch.ledger.integration import DEFAULT_BATCH, Published, run
 from pollwatch.ledger.witnessing import WitnessPublisher
 
 
 class Command(BaseCommand):
-    help = _(
-        "Integrate pending log entries: assign indexes, write tiles, sign checkpoints "
-        "(one process at a time)."
+    help = CommandHelp(
+        gettext_lazy(
+            "Integrate pending log entries: assign indexes, write tiles, sign checkpoints "
+            "(one process at a time)."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -76,4 +79,7 @@ class Command(BaseCommand):
         finally:
             witnessing.stop()
         if verbosity >= 1:
-            self.stdout.write(_("%(count)s checkpoints published") % {"count": count})
+            self.stdout.write(
+                ngettext("%(count)s checkpoint published", "%(count)s checkpoints published", count)
+                % {"count": count}
+            )

@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from pollwatch.commands import CommandHelp
 from pollwatch.core.tlog import HASH_SIZE, TlogError, leaf_hash
 from pollwatch.core.tlog.checkpoint import Checkpoint
 from pollwatch.core.tlog.cosignature import CosignatureVerifier
@@ -35,54 +38,76 @@ from pollwatch.registry.models import Election
 VALID, INVALID, UNREADABLE = 0, 1, 2
 
 
-def _read_file(path: str, what: str) -> bytes:
+# Whole sentences for a file that cannot be read (%(path)s, %(reason)s) or a key file that is
+# not ASCII (%(path)s), one per thing read.
+_UNREADABLE_ENTRY = gettext_lazy("cannot read entry %(path)s: %(reason)s")
+_UNREADABLE_RECEIPT = gettext_lazy("cannot read receipt %(path)s: %(reason)s")
+_UNREADABLE_LOG_KEY = gettext_lazy("cannot read log key %(path)s: %(reason)s")
+_UNREADABLE_WITNESS_KEY = gettext_lazy("cannot read witness key %(path)s: %(reason)s")
+_LOG_KEY_NOT_ASCII = gettext_lazy("log key file %(path)s is not ASCII")
+_WITNESS_KEY_NOT_ASCII = gettext_lazy("witness key file %(path)s is not ASCII")
+
+
+def _read_file(path: str, unreadable: Promise) -> bytes:
     try:
         return Path(path).read_bytes()
     except OSError as error:
-        raise UnreadableInput(f"cannot read {what} {path}: {error.strerror or error}") from None
+        raise UnreadableInput(
+            str(unreadable) % {"path": path, "reason": error.strerror or error}
+        ) from None
 
 
-def _key_text(value: str, what: str) -> str:
+def _key_text(value: str, unreadable: Promise, not_ascii: Promise) -> str:
     """A key given as a string or as @file (the file's one line)."""
     if not value.startswith("@"):
         return value
     try:
-        return _read_file(value[1:], what).decode("ascii").strip()
+        return _read_file(value[1:], unreadable).decode("ascii").strip()
     except UnicodeDecodeError:
-        raise UnreadableInput(f"{what} file {value[1:]} is not ASCII") from None
+        raise UnreadableInput(str(not_ascii) % {"path": value[1:]}) from None
 
 
 def _log_key(value: str) -> Ed25519Verifier:
     try:
-        return Ed25519Verifier.from_key_string(_key_text(value, "log key"))
+        return Ed25519Verifier.from_key_string(
+            _key_text(value, _UNREADABLE_LOG_KEY, _LOG_KEY_NOT_ASCII)
+        )
     except TlogError as error:
         if isinstance(error, UnreadableInput):
             raise
-        raise UnreadableInput(f"log key: {error}") from None
+        raise UnreadableInput(_("log key: %(error)s") % {"error": error}) from None
 
 
 def _witness_keys(values: Sequence[str]) -> list[CosignatureVerifier]:
     keys = []
     for number, value in enumerate(values, start=1):
         try:
-            keys.append(CosignatureVerifier.from_key_string(_key_text(value, "witness key")))
+            text = _key_text(value, _UNREADABLE_WITNESS_KEY, _WITNESS_KEY_NOT_ASCII)
+            keys.append(CosignatureVerifier.from_key_string(text))
         except TlogError as error:
             if isinstance(error, UnreadableInput):
                 raise
-            raise UnreadableInput(f"witness key {number}: {error}") from None
+            raise UnreadableInput(
+                _("witness key %(number)s: %(error)s") % {"number": number, "error": error}
+            ) from None
     return keys
 
 
 def _leaf_hash(entry: str | None, leaf_hex: str | None) -> bytes:
     if entry is not None:
-        return leaf_hash(_read_file(entry, "entry"))
+        return leaf_hash(_read_file(entry, _UNREADABLE_ENTRY))
     assert leaf_hex is not None  # argparse requires one of the two
     try:
         value = bytes.fromhex(leaf_hex)
     except ValueError:
-        raise UnreadableInput(f"leaf hash {leaf_hex!r} is not hexadecimal") from None
+        raise UnreadableInput(
+            _("leaf hash %(value)r is not hexadecimal") % {"value": leaf_hex}
+        ) from None
     if len(value) != HASH_SIZE:
-        raise UnreadableInput(f"leaf hash is {len(value)} bytes, not {HASH_SIZE}")
+        raise UnreadableInput(
+            _("leaf hash is %(length)s bytes, not %(size)s")
+            % {"length": len(value), "size": HASH_SIZE}
+        )
     return value
 
 
@@ -109,9 +134,11 @@ def _signed_by(log: Ed25519Verifier, cosigners: Sequence[NoteSignature], quorum:
 
 
 class Command(BaseCommand):
-    help = (
-        "Verify offline a receipt or an exported log against the log's public key "
-        "(exit 0 valid, 1 invalid, 2 unreadable input)."
+    help = CommandHelp(
+        gettext_lazy(
+            "Verify offline a receipt or an exported log against the log's public key "
+            "(exit 0 valid, 1 invalid, 2 unreadable input)."
+        )
     )
     requires_system_checks: list[str] = []
 
@@ -120,13 +147,13 @@ class Command(BaseCommand):
             dest="subject", required=True, metavar="{receipt,log,database}"
         )
         receipt = subjects.add_parser("receipt", help=_("a tlog-proof receipt for one entry"))
-        receipt.add_argument("receipt_file", metavar="RECEIPT_FILE")
+        receipt.add_argument("receipt_file", metavar="RECEIPT_FILE", help=_("the receipt file"))
         leaf = receipt.add_mutually_exclusive_group(required=True)
         leaf.add_argument("--entry", help=_("file holding the entry's exact bytes"))
         leaf.add_argument("--leaf-hash", help=_("the entry's leaf hash, 64 hex digits"))
         self._common(receipt)
         log = subjects.add_parser("log", help=_("an exported tiles tree"))
-        log.add_argument("directory", metavar="DIR")
+        log.add_argument("directory", metavar="DIR", help=_("the exported tiles tree's directory"))
         self._common(log)
         database = subjects.add_parser(
             "database", help=_("the live database against the election's log")
@@ -213,7 +240,9 @@ class Command(BaseCommand):
         try:
             election = Election.objects.filter(slug=options["election"]).first()
             if election is None:
-                raise UnreadableInput(f"no election {options['election']!r} in this database")
+                raise UnreadableInput(
+                    _("no election %(slug)r in this database") % {"slug": options["election"]}
+                )
             log = _log_key(options["log_key"]) if options["log_key"] else None
         except UnreadableInput as error:
             line = _("unreadable input: %(reason)s") % {"reason": error}
@@ -222,10 +251,12 @@ class Command(BaseCommand):
         report = check_database(election, log)
         fields = _database_fields(report)
         if report.problems:
-            reason = _("%(count)s rows or entries of %(election)s do not match the log") % {
-                "count": len(report.problems),
-                "election": election.slug,
-            }
+            count = len(report.problems)
+            reason = ngettext(
+                "%(count)s row or entry of %(election)s does not match the log",
+                "%(count)s rows or entries of %(election)s do not match the log",
+                count,
+            ) % {"count": count, "election": election.slug}
             if not as_json:
                 for problem in report.problems:
                     self.stdout.write(problem)
@@ -260,7 +291,7 @@ class Command(BaseCommand):
         options: dict[str, Any],
     ) -> tuple[str, dict[str, Any]]:
         entry_hash = _leaf_hash(options["entry"], options["leaf_hash"])
-        data = _read_file(options["receipt_file"], "receipt")
+        data = _read_file(options["receipt_file"], _UNREADABLE_RECEIPT)
         verified = check_receipt(
             data, entry_hash, log, origin=options["origin"], witnesses=witnesses, quorum=quorum
         )
@@ -310,9 +341,12 @@ class Command(BaseCommand):
             "signed": _signed_by(log, verified.cosigners, quorum),
         }
         if verified.beyond_checkpoint:
-            message += _(" (%(count)s files beyond the checkpoint not checked)") % {
-                "count": len(verified.beyond_checkpoint)
-            }
+            beyond = len(verified.beyond_checkpoint)
+            message += ngettext(
+                " (%(count)s file beyond the checkpoint not checked)",
+                " (%(count)s files beyond the checkpoint not checked)",
+                beyond,
+            ) % {"count": beyond}
         fields = {
             **_checkpoint_fields(checkpoint, verified.cosigners),
             "entry_bundles": verified.bundles,

@@ -14,29 +14,36 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from pollwatch.commands import CommandHelp
 from pollwatch.core.tlog import TlogError
 from pollwatch.core.tlog.cosignature import CosignatureSigner
 from pollwatch.core.tlog.note import Ed25519Verifier
 from pollwatch.ledger.witness import Witness, WitnessState
 from pollwatch.ledger.witness_server import make_witness_server
 
+_UNREADABLE_KEY = gettext_lazy("cannot read the witness key %(path)s: %(error)s")
+_UNREADABLE_LOG_KEY = gettext_lazy("cannot read the log key %(path)s: %(error)s")
 
-def _text(value: str, what: str) -> str:
+
+def _text(value: str, unreadable: Promise) -> str:
+    """The value, or with @FILE the file's text; ``unreadable`` is the whole sentence said
+    when the file cannot be read (%(path)s, %(error)s)."""
     if not value.startswith("@"):
         return value
     try:
         return Path(value[1:]).read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError) as error:
-        raise CommandError(
-            _("cannot read %(what)s %(path)s: %(error)s")
-            % {"what": what, "path": value[1:], "error": error}
-        ) from None
+        raise CommandError(str(unreadable) % {"path": value[1:], "error": error}) from None
 
 
 class Command(BaseCommand):
-    help = _("Run a transparency-log witness (C2SP tlog-witness), or make its key.")
+    help = CommandHelp(
+        gettext_lazy("Run a transparency-log witness (C2SP tlog-witness), or make its key.")
+    )
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -53,8 +60,10 @@ class Command(BaseCommand):
             help=_("a log's verifier key, or @file (repeatable); its name is the log's origin"),
         )
         serve.add_argument("--state", required=True, help=_("the witness's state file"))
-        serve.add_argument("--host", default="127.0.0.1")
-        serve.add_argument("--port", type=int, required=True)
+        serve.add_argument(
+            "--host", default="127.0.0.1", help=_("address to listen on (default %(default)s)")
+        )
+        serve.add_argument("--port", type=int, required=True, help=_("port to listen on"))
         serve.add_argument("--prefix", default="", help=_("URL path before /add-checkpoint"))
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
@@ -80,8 +89,11 @@ class Command(BaseCommand):
 
     def _serve(self, options: dict[str, Any]) -> None:
         try:
-            signer = CosignatureSigner.from_key_string(_text(options["key"], "witness key"))
-            logs = [Ed25519Verifier.from_key_string(_text(v, "log key")) for v in options["log"]]
+            signer = CosignatureSigner.from_key_string(_text(options["key"], _UNREADABLE_KEY))
+            logs = [
+                Ed25519Verifier.from_key_string(_text(value, _UNREADABLE_LOG_KEY))
+                for value in options["log"]
+            ]
             state = WitnessState(Path(options["state"]))
         except (TlogError, ValueError) as error:
             raise CommandError(str(error)) from None

@@ -7,8 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
-from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
+from pollwatch.commands import (
+    CommandHelp,
+    add_progress_argument,
+    progress_bar,
+    reported_as_command_error,
+)
 from pollwatch.core.tabular import InputError
 from pollwatch.findings.recheck import recheck_election
 from pollwatch.official.importing import (
@@ -23,10 +29,12 @@ from pollwatch.registry.models import Election
 
 
 class Command(BaseCommand):
-    help = (
-        "Import official results (station results, or with --totals commission totals at any "
-        "level) from CSV, zipped CSV, XLSX or JSON. All or nothing; figures that changed since "
-        "an earlier import become current and each raises a silent-change finding."
+    help = CommandHelp(
+        gettext_lazy(
+            "Import official results (station results, or with --totals commission totals at any "
+            "level) from CSV, zipped CSV, XLSX or JSON. All or nothing; figures that changed since "
+            "an earlier import become current and each raises a silent-change finding."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -101,7 +109,12 @@ class Command(BaseCommand):
         )
         if report.silent_changes is not None and report.silent_changes.new:
             self.stdout.write(
-                _("%(count)d new silent-change findings.") % {"count": report.silent_changes.new}
+                ngettext(
+                    "%(count)d new silent-change finding.",
+                    "%(count)d new silent-change findings.",
+                    report.silent_changes.new,
+                )
+                % {"count": report.silent_changes.new}
             )
         if not options["no_crosscheck"] and (report.first_published or report.changed):
             counts = recheck_election(election)

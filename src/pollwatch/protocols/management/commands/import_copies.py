@@ -7,8 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
+from pollwatch.commands import (
+    CommandHelp,
+    add_progress_argument,
+    progress_bar,
+    reported_as_command_error,
+)
 from pollwatch.core.tabular import InputError
 from pollwatch.findings.recheck import recheck_election
 from pollwatch.protocols.copies_import import CopiesImportError, import_copies
@@ -16,11 +22,13 @@ from pollwatch.registry.models import Election
 
 
 class Command(BaseCommand):
-    help = (
-        "Import observers' protocol copies from CSV, zipped CSV or XLSX: id, station, "
-        "organisation, observer, all_members_signed, certified and one column per protocol "
-        "line. All or nothing; a copy already stored with the same id and body is skipped. "
-        "The election's findings are recomputed afterwards."
+    help = CommandHelp(
+        gettext_lazy(
+            "Import observers' protocol copies from CSV, zipped CSV or XLSX: id, station, "
+            "organisation, observer, all_members_signed, certified and one column per protocol "
+            "line. All or nothing; a copy already stored with the same id and body is skipped. "
+            "The election's findings are recomputed afterwards."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

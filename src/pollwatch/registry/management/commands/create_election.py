@@ -8,8 +8,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from pollwatch.commands import reported_as_command_error
+from pollwatch.commands import CommandHelp, reported_as_command_error
 from pollwatch.registry.elections import (
     ElectionSpecError,
     create_or_update_election,
@@ -21,21 +22,25 @@ _FIELD_OPTIONS = ("slug", "name", "kind", "date", "time_zone", "languages", "tem
 
 
 class Command(BaseCommand):
-    help = (
-        "Create or update an election, from an election.toml or from options.\n"
-        "Either --file election.toml, or all of --slug --name --kind --date --time-zone "
-        "--languages --template."
+    help = CommandHelp(
+        gettext_lazy(
+            "Create or update an election, from an election.toml or from options.\n"
+            "Either --file election.toml, or all of --slug --name --kind --date --time-zone "
+            "--languages --template."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--file", type=Path, help="an election.toml")
-        parser.add_argument("--slug", help="short unique name used in addresses, e.g. kz-2026")
-        parser.add_argument("--name", help="the election's full name")
-        parser.add_argument("--kind", choices=Election.Kind.values)
-        parser.add_argument("--date", help="election day, YYYY-MM-DD")
-        parser.add_argument("--time-zone", help="IANA time zone, e.g. Asia/Almaty")
-        parser.add_argument("--languages", help="comma-separated language codes, e.g. kk,ru")
-        parser.add_argument("--template", help="protocol template key, e.g. kz-referendum")
+        parser.add_argument("--file", type=Path, help=_("an election.toml"))
+        parser.add_argument("--slug", help=_("short unique name used in addresses, e.g. kz-2026"))
+        parser.add_argument("--name", help=_("the election's full name"))
+        parser.add_argument(
+            "--kind", choices=Election.Kind.values, help=_("election or referendum")
+        )
+        parser.add_argument("--date", help=_("election day, YYYY-MM-DD"))
+        parser.add_argument("--time-zone", help=_("IANA time zone, e.g. Asia/Almaty"))
+        parser.add_argument("--languages", help=_("comma-separated language codes, e.g. kk,ru"))
+        parser.add_argument("--template", help=_("protocol template key, e.g. kz-referendum"))
 
     def handle(self, *args: Any, **options: Any) -> None:
         given = [field for field in _FIELD_OPTIONS if options[field] is not None]

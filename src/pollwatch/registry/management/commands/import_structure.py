@@ -7,8 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from pollwatch.commands import add_progress_argument, progress_bar, reported_as_command_error
+from pollwatch.commands import (
+    CommandHelp,
+    add_progress_argument,
+    progress_bar,
+    reported_as_command_error,
+)
 from pollwatch.core.structure import preset_names
 from pollwatch.core.tabular import InputError
 from pollwatch.registry.models import Election
@@ -16,9 +22,11 @@ from pollwatch.registry.structure_import import ImportReport, import_structure, 
 
 
 class Command(BaseCommand):
-    help = (
-        "Import an election's commissions and polling stations from CSV, zipped CSV or XLSX. "
-        "Re-importing updates rows by code; rows missing from the file are left in place."
+    help = CommandHelp(
+        gettext_lazy(
+            "Import an election's commissions and polling stations from CSV, zipped CSV or XLSX. "
+            "Re-importing updates rows by code; rows missing from the file are left in place."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
+from pollwatch.commands import CommandHelp
 from pollwatch.core.synth import (
     DEFAULT_SEED,
     DEFAULT_STATIONS,
@@ -26,9 +27,11 @@ from pollwatch.core.synth import (
 
 
 class Command(BaseCommand):
-    help = (
-        "Generate a realistic synthetic national referendum (structure and per-station results), "
-        "deterministic from a seed."
+    help = CommandHelp(
+        gettext_lazy(
+            "Generate a realistic synthetic national referendum (structure and per-station "
+            "results), deterministic from a seed."
+        )
     )
     requires_system_checks: list[str] = []
 
@@ -69,12 +72,7 @@ class Command(BaseCommand):
         observed = parser.add_argument_group(_("observers and injected faults"))
         for flag, kind, help_text in _OBSERVATION_FLAGS:
             default = getattr(_DEFAULTS, flag.replace("-", "_"))
-            observed.add_argument(
-                f"--{flag}",
-                type=kind,
-                default=default,
-                help=f"{help_text} (default {default})",
-            )
+            observed.add_argument(f"--{flag}", type=kind, default=default, help=str(help_text))
 
     def handle(
         self,
@@ -138,36 +136,57 @@ class Command(BaseCommand):
 
 
 _DEFAULTS = SynthParams.build(stations=1)
-# --flag, type, help: the observer and fault parameters of SynthParams.
+# --flag, type, help: the observer and fault parameters of SynthParams (argparse fills in
+# %(default)s).
 _OBSERVATION_FLAGS: tuple[tuple[str, type, Promise], ...] = (
-    ("organisations", int, gettext_lazy("observer organisations")),
-    ("coverage", float, gettext_lazy("share of stations with observers' copies")),
-    ("slips", float, gettext_lazy("share of copies with one figure mistyped")),
+    ("organisations", int, gettext_lazy("observer organisations (default %(default)s)")),
+    (
+        "coverage",
+        float,
+        gettext_lazy("share of stations with observers' copies (default %(default)s)"),
+    ),
+    (
+        "slips",
+        float,
+        gettext_lazy("share of copies with one figure mistyped (default %(default)s)"),
+    ),
     (
         "stuffed",
         float,
-        gettext_lazy("share of stations with copies whose official figures are inflated"),
+        gettext_lazy(
+            "share of stations with copies whose official figures are inflated "
+            "(default %(default)s)"
+        ),
     ),
     (
         "arithmetic-errors",
         float,
-        gettext_lazy("share of stations with copies with one official figure published wrong"),
+        gettext_lazy(
+            "share of stations with copies with one official figure published wrong "
+            "(default %(default)s)"
+        ),
     ),
     (
         "missing-official",
         float,
-        gettext_lazy("share of stations with copies whose official result is not published"),
+        gettext_lazy(
+            "share of stations with copies whose official result is not published "
+            "(default %(default)s)"
+        ),
     ),
     (
         "faulty-totals",
         int,
-        gettext_lazy("territorial commissions whose total is not the sum of stations"),
+        gettext_lazy(
+            "territorial commissions whose total is not the sum of stations (default %(default)s)"
+        ),
     ),
     (
         "unreported",
         float,
         gettext_lazy(
-            "share of stations without copies where an assigned observer handed in nothing"
+            "share of stations without copies where an assigned observer handed in nothing "
+            "(default %(default)s)"
         ),
     ),
 )
