@@ -117,7 +117,46 @@ def test_a_receipt_for_a_pending_entry_says_retry(small: SmallElection, log: Mem
     status, body, headers = _get(f"/log/{small.election.slug}/receipt/{pending.pk}")
     assert status == 404 and headers["Retry-After"] == "1"
     assert b"not in a checkpoint yet" in body
-    assert _get(f"/log/{small.election.slug}/receipt/999999")[0] == 404
+    for unknown in (999999, 2**63, 10**30):
+        status, body, headers = _get(f"/log/{small.election.slug}/receipt/{unknown}")
+        assert status == 404 and f"has no entry {unknown}".encode() in body
+        assert "Retry-After" not in headers
+    status, body, _ = _get(f"/log/no-such-election/receipt/{pending.pk}")
+    assert status == 404 and b"has no published log" in body
+
+
+def test_a_receipt_is_always_against_the_latest_checkpoint(
+    small: SmallElection, log: MemoryTree
+) -> None:
+    entry = LogEntry.objects.get(log_index__index=SIZE - 1)  # in the partial tiles
+    url = f"/log/{small.election.slug}/receipt/{entry.pk}"
+    verifier = log_verifier(LogState.objects.get().origin)
+    assert verify_receipt(_get(url)[1], bytes(entry.leaf_hash), verifier).checkpoint.size == SIZE
+    for n in range(SIZE, SIZE + 40):
+        append_to_log(small.election, "note", {"n": n})
+    integrate_pending()
+    body = _get(url)[1]
+    assert verify_receipt(body, bytes(entry.leaf_hash), verifier).checkpoint.size == SIZE + 40
+    assert body.endswith(LogState.objects.get().checkpoint.encode())
+
+
+def test_receipts_and_the_checkpoint_revalidate_by_etag(
+    small: SmallElection, log: MemoryTree
+) -> None:
+    entry = LogEntry.objects.get(log_index__index=5)
+    for path in (f"receipt/{entry.pk}", "checkpoint"):
+        url = f"/log/{small.election.slug}/{path}"
+        response = Client().get(url)
+        etag = response.headers["ETag"]
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-cache"
+        again = Client().get(url, headers={"If-None-Match": f'"other", W/{etag}'})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["ETag"] == etag
+        assert Client().get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+        append_to_log(small.election, "note", {"n": path})
+        integrate_pending()  # a new checkpoint: what the client holds is stale
+        stale = Client().get(url, headers={"If-None-Match": etag})
+        assert stale.status_code == 200 and stale.headers["ETag"] != etag
 
 
 def test_consistency_proofs_verify(small: SmallElection, log: MemoryTree) -> None:

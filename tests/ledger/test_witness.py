@@ -27,7 +27,7 @@ from pollwatch.ledger.files import log_directory
 from pollwatch.ledger.integration import integrate_pending
 from pollwatch.ledger.keys import log_verifier
 from pollwatch.ledger.models import LogEntry, LogState
-from pollwatch.ledger.serving import receipt, summary
+from pollwatch.ledger.serving import locate_entry, published_log, receipt, summary
 from pollwatch.ledger.witness import (
     SIZE_CONTENT_TYPE,
     Witness,
@@ -156,7 +156,7 @@ def test_the_log_publishes_checkpoints_cosigned_by_its_witnesses(
     assert (log_directory(small.election) / "checkpoint").read_text() == state.checkpoint
     entry = LogEntry.objects.get(log_index__index=123)
     verify_receipt(
-        receipt(state, entry.pk),
+        receipt(locate_entry(small.election.slug, entry.pk)),
         bytes(entry.leaf_hash),
         log_verifier(state.origin),
         witnesses=[witness],
@@ -165,7 +165,7 @@ def test_the_log_publishes_checkpoints_cosigned_by_its_witnesses(
     verify_log_directory(
         log_directory(small.election), log_verifier(state.origin), witnesses=[witness], quorum=1
     )
-    (view,) = summary(state).witnesses
+    (view,) = summary(published_log(small.election.slug)).witnesses
     assert view.name == "witness.test" and view.cosigned_at is not None
     # The integrator restarts with no memory of the witness's size: a 409 tells it.
     _known_sizes.clear()

@@ -40,10 +40,10 @@ def election_log(request: HttpRequest, slug: str) -> LogOut:
     tlog-checkpoint, with witnesses' cosignatures), and the configured witnesses. 404: no such
     election, or its log has no checkpoint yet."""
     try:
-        state = serving.published_state(slug)
+        log = serving.published_log(slug)
     except serving.NotServed as error:
         raise HttpError(404, str(error)) from None
-    summary = serving.summary(state)
+    summary = serving.summary(log)
     return LogOut(
         origin=summary.origin,
         size=summary.size,

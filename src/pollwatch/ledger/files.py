@@ -42,7 +42,12 @@ TEMPORARY_DIR = ".tmp"
 
 
 def log_directory(election: Election) -> Path:
-    return Path(settings.DATA_DIR) / LOG_DIR / election.slug
+    return slug_directory(election.slug)
+
+
+def slug_directory(slug: str) -> Path:
+    """The log directory of the election `slug`."""
+    return Path(settings.DATA_DIR) / LOG_DIR / slug
 
 
 class LogFiles:
@@ -54,6 +59,11 @@ class LogFiles:
     @classmethod
     def of(cls, election: Election) -> LogFiles:
         return cls(log_directory(election))
+
+    @classmethod
+    def of_slug(cls, slug: str) -> LogFiles:
+        """The files of the election `slug` (serving has its slug, not its row)."""
+        return cls(slug_directory(slug))
 
     def path(self, relative: str) -> Path:
         return self.directory / relative

@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import parse_etags
 from django.views.decorators.http import require_GET
 
 from pollwatch.core.tlog import TlogError
 from pollwatch.core.tlog.note import b64encode
 from pollwatch.core.tlog.tiles import TILE_WIDTH, parse_tile_path
 from pollwatch.ledger import serving
-from pollwatch.ledger.models import LogState
 from pollwatch.registry.models import Election
 
 TEXT = "text/plain; charset=utf-8"
@@ -26,6 +26,22 @@ def _text(body: bytes, status: int = 200, cache: str = FRESH) -> HttpResponse:
     response = HttpResponse(body, content_type=TEXT, status=status)
     response["Cache-Control"] = cache
     response["Access-Control-Allow-Origin"] = "*"  # verifiers in other sites' pages
+    return response
+
+
+def _fresh(request: HttpRequest, etag: str, body: Callable[[], bytes]) -> HttpResponse:
+    """What the latest checkpoint gives, revalidated by `etag` (which names that checkpoint):
+    304 without building the body if the client has it already."""
+    known = request.headers.get("If-None-Match")
+    if known is not None and (
+        known.strip() == "*" or etag in (tag.removeprefix("W/") for tag in parse_etags(known))
+    ):
+        response: HttpResponse = HttpResponseNotModified()
+        response["Cache-Control"] = FRESH
+        response["Access-Control-Allow-Origin"] = "*"
+    else:
+        response = _text(body())
+    response["ETag"] = etag
     return response
 
 
@@ -55,7 +71,8 @@ def _served(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 @_served
 def checkpoint(request: HttpRequest, election: str) -> HttpResponse:
     """The latest signed (and cosigned) checkpoint (C2SP tlog-tiles §Checkpoints)."""
-    return _text(serving.published_state(election).checkpoint.encode())
+    log = serving.published_log(election)
+    return _fresh(request, f'"{log.version}"', log.checkpoint.encode)
 
 
 @_served
@@ -65,7 +82,7 @@ def tile(request: HttpRequest, election: str, path: str) -> HttpResponse:
         ref = parse_tile_path("tile/" + path)
     except TlogError as error:
         raise serving.NotServed(str(error)) from None
-    data = serving.tile_bytes(serving.published_state(election), ref.level, ref.index, ref.width)
+    data = serving.tile_bytes(serving.published_log(election), ref.level, ref.index, ref.width)
     response = HttpResponse(data, content_type="application/octet-stream")
     response["Cache-Control"] = IMMUTABLE
     response["Access-Control-Allow-Origin"] = "*"
@@ -75,7 +92,10 @@ def tile(request: HttpRequest, election: str, path: str) -> HttpResponse:
 @_served
 def receipt(request: HttpRequest, election: str, entry: int) -> HttpResponse:
     """Entry `entry`'s `c2sp.org/tlog-proof@v1` receipt against the latest checkpoint."""
-    return _text(serving.receipt(serving.published_state(election), entry))
+    located = serving.locate_entry(election, entry)
+    return _fresh(
+        request, f'"{located.log.version}-{located.index}"', lambda: serving.receipt(located)
+    )
 
 
 def _size(request: HttpRequest, name: str) -> int | None:
@@ -91,12 +111,12 @@ def _size(request: HttpRequest, name: str) -> int | None:
 def consistency(request: HttpRequest, election: str) -> HttpResponse:
     """PROOF(from, to) (RFC 9162 §2.1.4.1), one base64 hash per line; `to` defaults to the
     latest checkpoint's size."""
-    state = serving.published_state(election)
+    log = serving.published_log(election)
     try:
         size1 = _size(request, "from")
         if size1 is None:
             raise ValueError("the query needs from=<tree size>")
-        proof = serving.consistency(state, size1, _size(request, "to"))
+        proof = serving.consistency(log, size1, _size(request, "to"))
     except (ValueError, TlogError) as error:
         return _text(f"{error}\n".encode(), status=400)
     return _text("".join(b64encode(h) + "\n" for h in proof).encode())
@@ -105,8 +125,10 @@ def consistency(request: HttpRequest, election: str) -> HttpResponse:
 def log_page(request: HttpRequest, slug: str) -> HttpResponse:
     """The public page of an election's log: checkpoint, witnesses, key, how to verify."""
     election = get_object_or_404(Election, slug=slug)
-    state = LogState.objects.filter(election=election).exclude(checkpoint="").first()
-    summary = None if state is None else serving.summary(state)
+    try:
+        summary: serving.LogSummary | None = serving.summary(serving.published_log(slug))
+    except serving.NotServed:
+        summary = None
     witnesses = []
     if summary is not None:
         for witness in summary.witnesses:
