@@ -141,6 +141,25 @@ def test_a_station_recording_leaves_other_stations_and_commissions_alone(
     assert Finding.objects.filter(present=True).count() == 2
 
 
+def test_a_recording_of_several_stations_covers_them_and_nothing_else(
+    small: SmallElection,
+) -> None:
+    computed = _computed(small)
+    record_findings(small.election, Scope.election(), computed, now=T0)
+    both = Scope.stations([small.station_102.pk, small.station_101.pk, small.station_102.pk])
+    assert both.station_ids == tuple(sorted({small.station_101.pk, small.station_102.pk}))
+    counts = record_findings(small.election, both, [computed[0]], now=T1)
+    assert counts == _counts(unchanged=1, resolved=2)  # 101's "no" and 102's line resolved
+    stored = _stored(small)
+    assert stored[computed[3].fingerprint][2:] == (True, None)  # the commission: untouched
+
+
+@pytest.mark.parametrize("stations", [(), (2, 1), (1, 1)])
+def test_a_scope_names_distinct_stations_in_order(stations: tuple[int, ...]) -> None:
+    with pytest.raises(RecordingError, match="distinct, sorted, at least one"):
+        Scope(kinds=frozenset({"copies-disagree"}), station_ids=stations)
+
+
 def test_a_recording_resolves_only_its_own_kinds(small: SmallElection) -> None:
     silent = ComputedFinding(
         fingerprint=f"silent-change|station:{small.station_102.pk}|line:yes",
@@ -201,6 +220,9 @@ def test_a_station_of_another_election_is_refused(small: SmallElection) -> None:
     station = other.station_101.pk
     with pytest.raises(RecordingError, match="not in election 'test-referendum'"):
         record_findings(small.election, Scope.station(station), [at_station(station, "yes", 1)])
+    both = Scope.stations([small.station_101.pk, station])
+    with pytest.raises(RecordingError, match=f"stations {station} are not in election"):
+        record_findings(small.election, both, [at_station(station, "yes", 1)])
     assert not Finding.objects.exists()
 
 

@@ -18,7 +18,7 @@ from pollwatch.core.tlog import leaf_hash
 from pollwatch.core.tlog.note import Ed25519Verifier
 from pollwatch.findings.lifecycle import LifecycleError, change_finding_status
 from pollwatch.findings.models import Finding, FindingDecision, FindingStatus
-from pollwatch.ledger.appending import append_row, append_to_log
+from pollwatch.ledger.appending import append_many_to_log, append_row, append_to_log
 from pollwatch.ledger.errors import LedgerError
 from pollwatch.ledger.keys import KEY_FILE, log_signer, log_verifier, new_origin
 from pollwatch.ledger.models import LogEntry, PendingEntry
@@ -36,6 +36,23 @@ def test_a_record_is_stored_as_canonical_json_pending(small: SmallElection) -> N
     assert bytes(entry.leaf_hash) == leaf_hash(data)
     assert PendingEntry.objects.filter(entry=entry).exists()
     assert entry.kind == "note" and entry.source_pk == ""
+
+
+def test_several_records_are_appended_in_order_in_one_go(small: SmallElection) -> None:
+    records = [({"kind": "note", "n": n}, None) for n in range(5)]
+    entries = append_many_to_log(small.election, "note", records)
+    stored = list(LogEntry.objects.filter(election=small.election).order_by("pk"))
+    assert [entry.pk for entry in entries] == [entry.pk for entry in stored]
+    assert [json.loads(bytes(entry.canonical))["n"] for entry in stored] == [0, 1, 2, 3, 4]
+    assert PendingEntry.objects.filter(entry__in=stored).count() == 5
+    assert append_many_to_log(small.election, "note", []) == []
+
+
+def test_one_bad_record_appends_none_of_them(small: SmallElection) -> None:
+    records = [({"n": 1}, None), ({"n": float("nan")}, None)]
+    with pytest.raises(LedgerError, match="not canonical JSON"):
+        append_many_to_log(small.election, "note", records)
+    assert not LogEntry.objects.exists()
 
 
 def test_the_entry_rolls_back_with_the_callers_transaction(small: SmallElection) -> None:

@@ -3,7 +3,9 @@
 Every submission must be stored exactly once, none may fail (no deadlock, no serialisation
 error surfacing to the observer), retries racing each other must agree on one copy, and the
 stations' findings must end exactly as a serial recomputation leaves them. Real threads with
-their own database connections, all released together by a barrier.
+their own database connections, all released together by a barrier — each storing its copies in
+its own transactions, and (as the web API does) in the transactions the process's concurrent
+submissions share (group_commit.py).
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ def _findings() -> set[tuple[object, ...]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_submissions_at_the_same_stations(referendum: Referendum) -> None:
+@pytest.mark.parametrize("group_commit", [False, True], ids=["own-transactions", "group-commit"])
+def test_concurrent_submissions_at_the_same_stations(
+    referendum: Referendum, group_commit: bool
+) -> None:
     if connection.vendor != "postgresql":
         pytest.skip(
             "concurrent writers need PostgreSQL's row locks; SQLite has a single writer, so "
@@ -96,6 +101,7 @@ def test_concurrent_submissions_at_the_same_stations(referendum: Referendum) -> 
                 copy_id=copy_id,
                 station=stations[station],
                 values=values,
+                group_commit=group_commit,
             )
             for copy_id, station, values in plan[user_index]
         ]
@@ -104,7 +110,9 @@ def test_concurrent_submissions_at_the_same_stations(referendum: Referendum) -> 
     retried = uuid.uuid4()
 
     def retry() -> Submission:
-        return submit(referendum, copy_id=retried, station=stations[0])
+        return submit(
+            referendum, copy_id=retried, station=stations[0], group_commit=group_commit
+        )
 
     tasks: list[Callable[[], object]] = [(lambda i=i: observer_night(i)) for i in range(OBSERVERS)]
     results, errors = _in_threads(*tasks, retry, retry, retry)

@@ -1,8 +1,9 @@
 """The cross-check's inputs read from the database: hierarchy, current copies, current results.
 
-One reader serves a whole election and one station: for a station it reads the same tables
-restricted to that station (and its own commission, as the top of a one-station hierarchy),
-and no commission totals — those are checked against all their stations, election-wide only.
+One reader serves a whole election and some of its stations: for stations it reads the same
+tables restricted to them (and their own commissions, each the top of a hierarchy of the
+stations read under it), and no commission totals — those are checked against all their
+stations, election-wide only.
 
 What "current" means: a copy nobody superseded (a correction replaces the copy it names), and
 an official result marked ``current`` (the latest snapshot that published the place).
@@ -11,7 +12,7 @@ A copy is expected — a missing one is a finding — where an observer is assig
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -60,11 +61,11 @@ class CrosscheckInputs:
 def load_inputs(
     election: Election,
     template: ProtocolTemplateSpec,
-    station_id: int | None = None,
+    station_ids: Sequence[int] | None = None,
     *,
     parallel: bool = False,
 ) -> CrosscheckInputs:
-    """Everything ``core.crosscheck`` needs for the election, or for one of its stations.
+    """Everything ``core.crosscheck`` needs for the election, or for some of its stations.
 
     ``parallel`` (PostgreSQL; call inside the transaction that locked the scope, and only if
     it has written nothing the copies depend on): the copies, most of the work, are read on a
@@ -72,7 +73,7 @@ def load_inputs(
     """
     lines = template.line_keys
     pending: Future[dict[str, npt.NDArray[Any]]] | None = None
-    if parallel and station_id is None and connection.vendor == "postgresql":
+    if parallel and station_ids is None and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_export_snapshot()")
             (snapshot,) = cursor.fetchone()
@@ -82,17 +83,17 @@ def load_inputs(
         )
         pool.shutdown(wait=False)
     try:
-        hierarchy_rows = _read_hierarchy(election, station_id)
+        hierarchy_rows = _read_hierarchy(election, station_ids)
     except BaseException:
         if pending is not None:
             pending.result()  # let the reader finish before the transaction goes away
         raise
     hierarchy = hierarchy_rows.hierarchy
-    station_ids = hierarchy.station_id()
+    known_stations = hierarchy.station_id()
 
-    copies = _current_copies(election, lines, station_id) if pending is None else pending.result()
+    copies = _current_copies(election, lines, station_ids) if pending is None else pending.result()
     values, missing = figures_matrix(copies, lines)
-    copy_station = _index_of(station_ids, copies["station"], "protocol copies")
+    copy_station = _index_of(known_stations, copies["station"], "protocol copies")
 
     results = read_columns(
         [
@@ -101,17 +102,17 @@ def load_inputs(
             *figure_columns(lines),
         ],
         f"FROM {OfficialResult._meta.db_table} "
-        f"WHERE election_id = %s{_at('station_id', station_id)} AND current",
-        _params(election, station_id),
-        few=station_id is not None,
+        f"WHERE election_id = %s{_at('station_id', station_ids)} AND current",
+        _params(election, station_ids),
+        few=station_ids is not None,
     )
     result_values, result_missing = figures_matrix(results, lines)
     at_station = results["station"] >= 0
     official_stations = OfficialResults(
-        _index_of(station_ids, results["station"][at_station], "official station results"),
+        _index_of(known_stations, results["station"][at_station], "official station results"),
         Figures(result_values[at_station], result_missing[at_station]),
     )
-    if station_id is None:
+    if station_ids is None:
         at_commission = ~at_station
         official_totals = OfficialResults(
             _index_of(
@@ -149,7 +150,7 @@ def _in_snapshot(snapshot: str, read: Callable[[], T]) -> T:
 
 
 def _current_copies(
-    election: Election, lines: tuple[str, ...], station_id: int | None
+    election: Election, lines: tuple[str, ...], station_ids: Sequence[int] | None
 ) -> dict[str, npt.NDArray[Any]]:
     """The copies nobody superseded. Each row carries the id of the copy it corrects, so the
     superseded ones are dropped here: an anti-join in the database costs seconds at millions.
@@ -163,9 +164,9 @@ def _current_copies(
             *figure_columns(lines, "c"),
         ],
         f"FROM {ProtocolCopy._meta.db_table} AS c "
-        f"WHERE c.election_id = %s{_at('c.station_id', station_id)}",
-        _params(election, station_id),
-        few=station_id is not None,
+        f"WHERE c.election_id = %s{_at('c.station_id', station_ids)}",
+        _params(election, station_ids),
+        few=station_ids is not None,
     )
     corrected = read["supersedes"][read["supersedes"] != np.void(bytes(16))]
     if corrected.size == 0:
@@ -191,8 +192,8 @@ class _HierarchyRows:
     assigned: Int64Array  # per station: 1 where an observer is assigned
 
 
-def _read_hierarchy(election: Election, station_id: int | None) -> _HierarchyRows:
-    """For one station: that station under its own commission alone, as the top."""
+def _read_hierarchy(election: Election, station_ids: Sequence[int] | None) -> _HierarchyRows:
+    """For some stations: those stations under their own commissions, each a top."""
     stations_table = PollingStation._meta.db_table
     assigned = (
         f"CASE WHEN EXISTS (SELECT 1 FROM {Assignment._meta.db_table} AS a "
@@ -204,21 +205,19 @@ def _read_hierarchy(election: Election, station_id: int | None) -> _HierarchyRow
             Column("commission", "p.commission_id"),
             Column("assigned", assigned),
         ],
-        f"FROM {stations_table} AS p WHERE p.election_id = %s{_at('p.id', station_id)}",
-        _params(election, station_id),
-        few=station_id is not None,
+        f"FROM {stations_table} AS p WHERE p.election_id = %s{_at('p.id', station_ids)}",
+        _params(election, station_ids),
+        few=station_ids is not None,
     )
-    if station_id is None:
+    if station_ids is None:
         commissions = read_columns(
             [Column("id", "id"), Column("parent", "parent_id")],
             f"FROM {Commission._meta.db_table} WHERE election_id = %s",
             [election.pk],
         )
     else:
-        commissions = {
-            "id": stations["commission"],
-            "parent": np.full(stations["commission"].size, MISSING, dtype=np.int64),
-        }
+        tops = np.unique(stations["commission"])
+        commissions = {"id": tops, "parent": np.full(tops.size, MISSING, dtype=np.int64)}
     commission_order = np.argsort(commissions["id"], kind="stable")
     commission_ids = commissions["id"][commission_order]
     parent_ids = commissions["parent"][commission_order]
@@ -236,13 +235,15 @@ def _read_hierarchy(election: Election, station_id: int | None) -> _HierarchyRow
     return _HierarchyRows(hierarchy, stations["assigned"][station_order])
 
 
-def _at(column: str, station_id: int | None) -> str:
-    """The condition restricting rows to one station, if one is given (after the election's)."""
-    return "" if station_id is None else f" AND {column} = %s"
+def _at(column: str, station_ids: Sequence[int] | None) -> str:
+    """The condition restricting rows to some stations, if given (after the election's)."""
+    if station_ids is None:
+        return ""
+    return f" AND {column} IN ({', '.join(['%s'] * len(station_ids))})"
 
 
-def _params(election: Election, station_id: int | None) -> list[Any]:
-    return [election.pk] if station_id is None else [election.pk, station_id]
+def _params(election: Election, station_ids: Sequence[int] | None) -> list[Any]:
+    return [election.pk] if station_ids is None else [election.pk, *station_ids]
 
 
 def _index_of(

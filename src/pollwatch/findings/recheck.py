@@ -1,6 +1,7 @@
-"""Recomputing the cross-check's findings from the database: for one station, or everything.
+"""Recomputing the cross-check's findings from the database: for a station, for several, or
+for everything.
 
-One path serves both. It locks the scope (so that an older computation cannot overwrite a
+One path serves all three. It locks the scope (so that an older computation cannot overwrite a
 newer one) unless its caller already holds the lock, reads the current copies and official
 results in bulk (``inputs``), runs ``core.crosscheck`` and records the findings in the scope.
 A station's recheck covers the kinds that live at a station — everything but commission totals
@@ -13,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -39,20 +40,28 @@ STAGES = ("read", "check", "convert", "record")
 def recheck_station(
     election: Election, station_id: int, *, locked: bool = False
 ) -> RecordingCounts:
-    """Recompute one station's findings (a submission calls this within its request).
+    """Recompute one station's findings; see ``recheck_stations``."""
+    return recheck_stations(election, [station_id], locked=locked)
 
-    ``locked``: the caller already holds ``lock_scope`` on this station in the transaction it
-    calls from (a submission locks before it reads anything). The lock is not taken again, and
-    no savepoint is made: a failure is the caller's transaction's to roll back. That spares a
-    submission six statements on PostgreSQL (two locks, two savepoints and their releases).
 
-    Raises RecordingError if the station is not in the election.
+def recheck_stations(
+    election: Election, station_ids: Iterable[int], *, locked: bool = False
+) -> RecordingCounts:
+    """Recompute these stations' findings (submissions call this within their request).
+
+    ``locked``: the caller already holds ``lock_scope`` on these stations in the transaction
+    it calls from (a submission locks before it reads anything). The lock is not taken again,
+    and no savepoint is made: a failure is the caller's transaction's to roll back. That
+    spares a submission six statements on PostgreSQL (two locks, two savepoints and their
+    releases).
+
+    Raises RecordingError if a station is not in the election.
     """
     if locked and not connection.in_atomic_block:
         raise transaction.TransactionManagementError(
-            "recheck_station(locked=True) needs the caller's transaction"
+            "recheck_stations(locked=True) needs the caller's transaction"
         )
-    return _recheck(election, Scope.station(station_id, STATION_KINDS), None, locked=locked)
+    return _recheck(election, Scope.stations(station_ids, STATION_KINDS), None, locked=locked)
 
 
 def recheck_election(election: Election, progress: Progress | None = None) -> RecordingCounts:
@@ -66,13 +75,13 @@ def _recheck(
     report = progress or (lambda stage: None)
     template = template_spec(election.template)
     # A second connection reads in parallel only what this transaction cannot have changed.
-    parallel = scope.station_id is None and not connection.in_atomic_block
+    parallel = scope.station_ids is None and not connection.in_atomic_block
     # Whoever takes the lock makes the savepoint (when nested); the recording below relies on it.
     with transaction.atomic(savepoint=not locked):
         if not locked:
             lock_scope(election, scope)
         report("read")
-        inputs = load_inputs(election, template, scope.station_id, parallel=parallel)
+        inputs = load_inputs(election, template, scope.station_ids, parallel=parallel)
         report("check")
         result = crosscheck(
             template,

@@ -1,6 +1,6 @@
 """Recording computed findings: upsert by fingerprint, resolve the vanished, never touch status.
 
-A recording covers a scope — the whole election, or one station — and the kinds of one
+A recording covers a scope — the whole election, or some stations — and the kinds of one
 detector. Within it, the computed findings are the complete truth: each is inserted, updated or
 left as it is by fingerprint; a resolved one that is computed again is present again with its
 human status intact; a stored one that is no longer computed is resolved. Findings outside the
@@ -15,9 +15,9 @@ from __future__ import annotations
 import datetime
 import json
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from operator import attrgetter
 from typing import Any
 
@@ -37,14 +37,19 @@ class RecordingError(ValueError):
 
 @dataclass(frozen=True)
 class Scope:
-    """The findings a recording covers: of these kinds, in the whole election or at a station."""
+    """The findings a recording covers: of these kinds, in the whole election or at some of
+    its stations (one for a submission, several for submissions committed together)."""
 
     kinds: frozenset[str]
-    station_id: int | None = None
+    station_ids: tuple[int, ...] | None = None  # sorted, distinct; None: the whole election
 
     def __post_init__(self) -> None:
         if not self.kinds:
             raise RecordingError("a recording scope needs at least one kind of finding")
+        if self.station_ids is not None and (
+            not self.station_ids or list(self.station_ids) != sorted(set(self.station_ids))
+        ):
+            raise RecordingError("a recording scope's stations are distinct, sorted, at least one")
 
     @classmethod
     def election(cls, kinds: frozenset[str] = CROSSCHECK_KINDS) -> Scope:
@@ -52,15 +57,28 @@ class Scope:
 
     @classmethod
     def station(cls, station_id: int, kinds: frozenset[str] = CROSSCHECK_KINDS) -> Scope:
-        return cls(kinds=kinds, station_id=station_id)
+        return cls(kinds=kinds, station_ids=(station_id,))
+
+    @classmethod
+    def stations(
+        cls, station_ids: Iterable[int], kinds: frozenset[str] = CROSSCHECK_KINDS
+    ) -> Scope:
+        return cls(kinds=kinds, station_ids=tuple(sorted(set(station_ids))))
 
     def covers(self, finding: ComputedFinding) -> bool:
         return finding.kind in self.kinds and (
-            self.station_id is None or finding.station_id == self.station_id
+            self.station_ids is None or finding.station_id in self._stations
         )
 
+    @cached_property
+    def _stations(self) -> frozenset[int | None]:
+        return frozenset(self.station_ids or ())
+
     def __str__(self) -> str:
-        place = "the whole election" if self.station_id is None else f"station {self.station_id}"
+        if self.station_ids is None:
+            place = "the whole election"
+        else:
+            place = f"stations {', '.join(map(str, self.station_ids))}"
         return f"{place}, kinds {', '.join(sorted(self.kinds))}"
 
 
@@ -130,7 +148,7 @@ def record_findings(
     with transaction.atomic(savepoint=not locked), connection.cursor() as cursor:
         if not locked:
             lock_scope(election, scope)
-        if scope.station_id is not None and len(computed) <= SMALL_BATCH:
+        if scope.station_ids is not None and len(computed) <= SMALL_BATCH:
             return _record_few(cursor, election, scope, computed, at)
         if not Finding.objects.filter(election=election).exists():
             _create(cursor, election.pk, at, computed)
@@ -162,38 +180,45 @@ def lock_scope(election: Election, scope: Scope) -> None:
 
     A station's recordings take the election in share mode and the station exclusively, so
     stations record in parallel; a whole-election recording takes the election exclusively and
-    waits for them (and they for it). Without this, two recordings of one station could both
-    insert a new fingerprint (the unique constraint would refuse one) or interleave their
-    resolutions. A caller that computes from the database should lock before reading, so that
-    an older computation cannot overwrite a newer one; locking again later is harmless.
-    SQLite has a single writer and no row locks: there, only the station is checked.
+    waits for them (and they for it). Several stations are locked in the order of their ids,
+    which every caller shares, so two recordings of overlapping stations queue instead of
+    deadlocking. Without this, two recordings of one station could both insert a new
+    fingerprint (the unique constraint would refuse one) or interleave their resolutions. A
+    caller that computes from the database should lock before reading, so that an older
+    computation cannot overwrite a newer one; locking again later is harmless.
+    SQLite has a single writer and no row locks: there, only the stations are checked.
     """
+    stations = PollingStation._meta.db_table
     if connection.vendor != "postgresql":
-        if scope.station_id is not None:
-            stations = PollingStation.objects.filter(pk=scope.station_id, election=election)
-            _check_station(election, scope.station_id, found=stations.exists())
+        if scope.station_ids is not None:
+            found = PollingStation.objects.filter(pk__in=scope.station_ids, election=election)
+            _check_stations(election, scope.station_ids, found.values_list("pk", flat=True))
         return
     elections = Election._meta.db_table
     with connection.cursor() as cursor:
-        if scope.station_id is None:
+        if scope.station_ids is None:
             cursor.execute(
                 f"SELECT 1 FROM {elections} WHERE id = %s FOR NO KEY UPDATE", [election.pk]
             )
             return
         # One statement, one round trip: the election's row is locked first, then the
-        # station's (rows are locked in the order of the locking clauses).
+        # stations' in id order (rows are locked in the order of the locking clauses, and
+        # each clause's rows in the order they are returned).
         cursor.execute(
-            f"SELECT 1 FROM {elections} AS e JOIN {PollingStation._meta.db_table} AS s "
-            "ON s.election_id = e.id WHERE e.id = %s AND s.id = %s "
+            f"SELECT s.id FROM {elections} AS e JOIN {stations} AS s "
+            "ON s.election_id = e.id WHERE e.id = %s AND s.id = ANY(%s) ORDER BY s.id "
             "FOR SHARE OF e FOR NO KEY UPDATE OF s",
-            [election.pk, scope.station_id],
+            [election.pk, list(scope.station_ids)],
         )
-        _check_station(election, scope.station_id, found=cursor.fetchone() is not None)
+        _check_stations(election, scope.station_ids, [row[0] for row in cursor.fetchall()])
 
 
-def _check_station(election: Election, station_id: int, *, found: bool) -> None:
-    if not found:
-        raise RecordingError(f"station {station_id} is not in election {election.slug!r}")
+def _check_stations(election: Election, wanted: Sequence[int], found: Iterable[int]) -> None:
+    stray = sorted(set(wanted) - set(found))
+    if stray:
+        raise RecordingError(
+            f"stations {', '.join(map(str, stray))} are not in election {election.slug!r}"
+        )
 
 
 def _check(scope: Scope, computed: Sequence[ComputedFinding]) -> None:
@@ -340,9 +365,9 @@ def _resolve(cursor: CursorWrapper, table: str, election_id: int, scope: Scope, 
     kinds = sorted(scope.kinds)
     where = f"t.election_id = %s AND t.present AND t.kind IN ({', '.join(['%s'] * len(kinds))})"
     params: list[Any] = [False, at, at, election_id, *kinds]
-    if scope.station_id is not None:
-        where += " AND t.station_id = %s"
-        params.append(scope.station_id)
+    if scope.station_ids is not None:
+        where += f" AND t.station_id IN ({', '.join(['%s'] * len(scope.station_ids))})"
+        params += scope.station_ids
     cursor.execute(
         f"UPDATE {table} AS t SET present = %s, resolved_at = %s, last_changed = %s "
         f"WHERE {where} AND NOT EXISTS "
@@ -359,7 +384,7 @@ def _record_few(
     computed: Sequence[ComputedFinding],
     at: Any,
 ) -> RecordingCounts:
-    """``record_findings`` for one station's few findings: compare in Python, write the rest.
+    """``record_findings`` for a few stations' few findings: compare in Python, write the rest.
 
     The same outcome as the staged path, in one read when nothing changed.
     """
@@ -374,10 +399,12 @@ def _record_few(
     table = Finding._meta.db_table
     kinds = sorted(scope.kinds)
     marks = ", ".join(["%s"] * len(kinds))
+    stations = scope.station_ids or ()
     cursor.execute(
         f"SELECT id, fingerprint, present, {', '.join(_VALUES)}, detail FROM {table} "
-        f"WHERE election_id = %s AND station_id = %s AND kind IN ({marks})",
-        [election.pk, scope.station_id, *kinds],
+        f"WHERE election_id = %s AND station_id IN ({', '.join(['%s'] * len(stations))}) "
+        f"AND kind IN ({marks})",
+        [election.pk, *stations, *kinds],
     )
     stored = {row[1]: row for row in cursor.fetchall()}
     new: list[tuple[Any, ...]] = []

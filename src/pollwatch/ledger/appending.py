@@ -7,6 +7,7 @@ It costs two small INSERTs and a SHA-256; the integrator gives the entry its ind
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import rfc8785
@@ -44,7 +45,31 @@ def append_to_log(
 
     `source` is the row the record describes; give it (and register the kind, see `kinds`)
     so that `pollwatch verify database` can check the row against its leaf later."""
+    (entry,) = append_many_to_log(election, kind, [(record, source)])
+    return entry
+
+
+def append_many_to_log(
+    election: Election, kind: str, records: Sequence[tuple[Record, models.Model | None]]
+) -> list[LogEntry]:
+    """`append_to_log` for several records of one kind (each with its source row or None),
+    in one statement: submissions committed together append together."""
     check_kind_name(kind)
+    entries = [_entry(election, kind, record, source) for record, source in records]
+    if not entries:
+        return entries
+    if connection.vendor == "postgresql":
+        _insert_in_one_statement(entries)
+    else:  # SQLite runs in-process: two statements cost nothing worth saving
+        with transaction.atomic():
+            LogEntry.objects.bulk_create(entries)
+            PendingEntry.objects.bulk_create(
+                PendingEntry(election=election, entry=entry) for entry in entries
+            )
+    return entries
+
+
+def _entry(election: Election, kind: str, record: Record, source: models.Model | None) -> LogEntry:
     data = canonical_bytes(record, kind)
     source_type = None
     source_pk = ""
@@ -53,7 +78,7 @@ def append_to_log(
             raise LedgerError(f"{kind} record's source row is not saved yet")
         source_type = ContentType.objects.get_for_model(source)
         source_pk = str(source.pk)
-    entry = LogEntry(
+    return LogEntry(
         election=election,
         kind=kind,
         canonical=data,
@@ -61,39 +86,40 @@ def append_to_log(
         source_type=source_type,
         source_pk=source_pk,
     )
-    if connection.vendor == "postgresql":
-        _insert_in_one_statement(entry)
-    else:  # SQLite runs in-process: two statements cost nothing worth saving
-        with transaction.atomic():
-            entry.save(force_insert=True)
-            PendingEntry.objects.create(election=election, entry=entry)
-    return entry
 
 
-def _insert_in_one_statement(entry: LogEntry) -> None:
-    """The entry and its pending row in one round trip, and no savepoint: the statement is
-    atomic by itself, and a submission should not wait for the network three more times."""
-    entries, pending = LogEntry._meta.db_table, PendingEntry._meta.db_table
+def _insert_in_one_statement(entries: list[LogEntry]) -> None:
+    """The entries and their pending rows in one round trip, and no savepoint: the statement
+    is atomic by itself, and a submission should not wait for the network three more times."""
+    table, pending = LogEntry._meta.db_table, PendingEntry._meta.db_table
+    row = "(%s, %s, %s, %s, %s, %s, %s)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH new AS (INSERT INTO {entries} "
+            f"WITH new AS (INSERT INTO {table} "
             f"(election_id, kind, canonical, leaf_hash, source_type_id, source_pk, created_at) "
-            f"VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id, election_id) "
+            f"VALUES {', '.join([row] * len(entries))} RETURNING id, election_id) "
             f"INSERT INTO {pending} (entry_id, election_id) SELECT id, election_id FROM new "
-            f"RETURNING entry_id",
+            f"ORDER BY id RETURNING entry_id",
             [
-                entry.election_id,
-                entry.kind,
-                entry.canonical,
-                entry.leaf_hash,
-                entry.source_type_id,
-                entry.source_pk,
-                entry.created_at,
+                value
+                for entry in entries
+                for value in (
+                    entry.election_id,
+                    entry.kind,
+                    entry.canonical,
+                    entry.leaf_hash,
+                    entry.source_type_id,
+                    entry.source_pk,
+                    entry.created_at,
+                )
             ],
         )
-        (entry.pk,) = cursor.fetchone()
-    entry._state.adding = False
-    entry._state.db = connection.alias
+        ids = sorted(row[0] for row in cursor.fetchall())
+    # The sequence numbers the VALUES rows in order within the statement.
+    for entry, pk in zip(entries, ids, strict=True):
+        entry.pk = pk
+        entry._state.adding = False
+        entry._state.db = connection.alias
 
 
 def append_row(election: Election, kind: str, row: Any) -> LogEntry:

@@ -70,14 +70,24 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
     one, or any signature that does not verify, is a 422 naming `signature`. A copy whose
     arithmetic is wrong is stored: `feedback` says which control relations are broken.
     """
-    election = Election.objects.select_related("template").filter(slug=body.election).first()
-    if election is None:
-        return _invalid("election", _("There is no election %(slug)s.") % {"slug": body.election})
-    station = PollingStation.objects.filter(pk=body.station).first()
+    # The station with its election in one query; which one is missing only when one is.
+    station = (
+        PollingStation.objects.select_related("election__template")
+        .filter(pk=body.station, election__slug=body.election)
+        .first()
+    )
     if station is None:
-        return _invalid(
-            "station", _("There is no polling station with id %(id)d.") % {"id": body.station}
-        )
+        election = Election.objects.filter(slug=body.election).first()
+        if election is None:
+            message = _("There is no election %(slug)s.") % {"slug": body.election}
+            return _invalid("election", message)
+        station = PollingStation.objects.filter(pk=body.station).first()
+        if station is None:
+            return _invalid(
+                "station", _("There is no polling station with id %(id)d.") % {"id": body.station}
+            )
+    else:
+        election = station.election
     try:
         submission = submit_copy(
             user=request.user,
@@ -91,6 +101,7 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
             supersedes=body.supersedes,
             device_key=None if body.device_key is None else str(body.device_key),
             signature=body.signature,
+            group_commit=True,
         )
     except SubmissionRefused as refused:
         return _refusal(refused)

@@ -116,6 +116,12 @@ class CopyOut(Schema):
         cls, copy: ProtocolCopy, photos: list[str] | None = None, *, new: bool = False
     ) -> CopyOut:
         """``photos`` when the caller has them; ``new``: just stored, so nobody corrected it."""
+        return cls(**cls.fields_of(copy, photos, new=new))
+
+    @staticmethod
+    def fields_of(
+        copy: ProtocolCopy, photos: list[str] | None = None, *, new: bool = False
+    ) -> dict[str, Any]:
         corrected_by = (
             None
             if new
@@ -123,7 +129,7 @@ class CopyOut(Schema):
             .values_list("pk", flat=True)
             .first()
         )
-        return cls(
+        return dict(
             id=copy.pk,
             election=copy.election.slug,
             station=copy.station_id,
@@ -149,9 +155,9 @@ class SubmissionOut(CopyOut):
 
     @classmethod
     def from_submission(cls, submission: Submission, photos: list[str]) -> SubmissionOut:
-        copy = CopyOut.build(submission.copy, photos, new=submission.created)
+        copy = CopyOut.fields_of(submission.copy, photos, new=submission.created)
         feedback = [RelationFeedbackOut.build(item) for item in submission.feedback]
-        return cls(**copy.model_dump(), feedback=feedback)
+        return cls(**copy, feedback=feedback)
 
 
 class PhotoOut(Schema):

@@ -46,9 +46,9 @@ from pollwatch.accreditation.eligibility import eligible_observer, submission_re
 from pollwatch.accreditation.models import Observer
 from pollwatch.core.protocol import ProtocolTemplateSpec
 from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
-from pollwatch.findings.recheck import recheck_station, template_spec
+from pollwatch.findings.recheck import recheck_stations, template_spec
 from pollwatch.findings.recording import RecordingCounts, Scope, lock_scope
-from pollwatch.ledger.appending import append_to_log
+from pollwatch.ledger.appending import append_many_to_log
 from pollwatch.protocols import canonical, signatures
 from pollwatch.protocols.models import Photo, ProtocolCopy
 from pollwatch.protocols.refusals import Problem, RefusalKind, SubmissionRefused
@@ -57,12 +57,15 @@ from pollwatch.registry.models import Election, PollingStation
 __all__ = [
     "FIGURE_FACTOR",
     "FIGURE_FLOOR",
+    "PreparedCopy",
     "Problem",
     "RefusalKind",
     "Submission",
     "SubmissionRefused",
     "check_figures",
     "figure_limit",
+    "prepare_copy",
+    "store_copies",
     "submit_copy",
     "template_spec",
 ]
@@ -170,6 +173,29 @@ def _check_photo_references(photo_sha256s: Sequence[str]) -> list[str]:
     return list(photo_sha256s)
 
 
+@dataclass(frozen=True)
+class PreparedCopy:
+    """A copy that passed every check needing no lock — input, eligibility, signature,
+    photos — ready to be stored (``store_copies``)."""
+
+    user_id: int
+    copy_id: UUID
+    election: Election
+    station: PollingStation
+    observer: Observer
+    figures: dict[str, int]
+    all_members_signed: bool
+    certified: bool
+    photos: tuple[Photo, ...]
+    photo_sha256s: tuple[str, ...]  # as given, in order, checked
+    supersedes: UUID | None
+    body: dict[str, object]
+    body_sha256: str
+    signed: tuple[int | None, bytes | None]  # the verified device key's id and signature
+    at: datetime.datetime
+    feedback: tuple[RelationFeedback, ...]
+
+
 def submit_copy(
     *,
     user: AbstractBaseUser | AnonymousUser,
@@ -184,15 +210,64 @@ def submit_copy(
     device_key: str | None = None,
     signature: str | None = None,
     at: datetime.datetime | None = None,
+    group_commit: bool = False,
 ) -> Submission:
     """Store one observer's copy and recheck its station's findings, in one transaction.
 
     ``device_key`` (a registered key's id or base64 public key) and ``signature`` (base64) are
     the device's detached signature, checked by ``signatures.check_copy_signature``.
+    ``group_commit``: share the transaction with the submissions other threads of this
+    process are making at the same moment (``group_commit.py``) — the web API's way.
     Raises SubmissionRefused (nothing written) on bad input, when the user may not submit for
     the station now, when the signature is missing where required or does not verify, or when
     ``copy_id`` names a different submission.
     """
+    prepared = prepare_copy(
+        user=user,
+        copy_id=copy_id,
+        election=election,
+        station=station,
+        figures=figures,
+        all_members_signed=all_members_signed,
+        certified=certified,
+        photo_sha256s=photo_sha256s,
+        supersedes=supersedes,
+        device_key=device_key,
+        signature=signature,
+        at=at,
+    )
+    if isinstance(prepared, Submission):
+        return prepared
+    if group_commit:
+        from pollwatch.protocols.group_commit import store_together
+
+        outcome = store_together(prepared)
+    else:
+        (outcome,) = store_copies([prepared])
+    if isinstance(outcome, SubmissionRefused):
+        raise outcome
+    return outcome
+
+
+def prepare_copy(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    copy_id: UUID,
+    election: Election,
+    station: PollingStation,
+    figures: Mapping[str, object],
+    all_members_signed: bool,
+    certified: bool,
+    photo_sha256s: Sequence[str] = (),
+    supersedes: UUID | None = None,
+    device_key: str | None = None,
+    signature: str | None = None,
+    at: datetime.datetime | None = None,
+) -> PreparedCopy | Submission:
+    """Check a submission as far as can be done without locking its station: the copy to
+    store, or — when ``copy_id`` is already stored — the stored copy, for a retry of the same
+    submission by the same user (even one no longer allowed to submit: it was accepted in
+    time). Raises SubmissionRefused as ``submit_copy`` does."""
     at = at or timezone.now()
     if not user.is_authenticated:
         # Said before anything else: an anonymous retry must not learn whether an id is taken.
@@ -219,34 +294,133 @@ def submit_copy(
     body_sha256 = canonical.body_sha256(body)
     feedback = relation_feedback(spec, clean)
     try:
-        with transaction.atomic():
-            lock_scope(election, Scope.station(station.pk))
-            stored = ProtocolCopy.objects.filter(pk=copy_id).first()
-            if stored is not None:
-                return Submission(_retried(stored, user, body_sha256), False, feedback)
-            copy = _store(
-                user,
-                copy_id,
-                election,
-                station,
-                clean,
-                all_members_signed,
-                certified,
-                shas,
-                supersedes,
-                body,
-                body_sha256,
-                (device_key, signature),
-                at,
-            )
-            findings = _after_store(election, station, copy, shas)
+        observer = eligible_observer(user, station, at, election=election)
+        if isinstance(observer, str):  # why this user may not submit here now
+            raise SubmissionRefused(observer, field="station", kind=RefusalKind.FORBIDDEN)
+        verified = signatures.check_copy_signature(
+            observer=observer,
+            election=election,
+            copy_id=copy_id,
+            body=body,
+            device_key=device_key,
+            signature=signature,
+        )
+        photos = _uploaded_photos(shas)
+    except SubmissionRefused:
+        stored = ProtocolCopy.objects.filter(pk=copy_id).first()
+        if stored is None:
+            raise
+        return Submission(_retried(stored, user, body_sha256), False, feedback)
+    return PreparedCopy(
+        user_id=user.pk,
+        copy_id=copy_id,
+        election=election,
+        station=station,
+        observer=observer,
+        figures=clean,
+        all_members_signed=all_members_signed,
+        certified=certified,
+        photos=photos,
+        photo_sha256s=tuple(shas),
+        supersedes=supersedes,
+        body=body,
+        body_sha256=body_sha256,
+        signed=(verified[0].pk, verified[1]) if verified else (None, None),
+        at=at,
+        feedback=feedback,
+    )
+
+
+def _uploaded_photos(shas: list[str]) -> tuple[Photo, ...]:
+    """The uploaded photos named, or SubmissionRefused naming those never uploaded."""
+    photos = tuple(Photo.objects.filter(sha256__in=set(shas))) if shas else ()
+    if len(photos) != len(set(shas)):
+        found = {photo.sha256 for photo in photos}
+        raise SubmissionRefused.listing(
+            [
+                Problem(
+                    f"photos[{index}]",
+                    _("No uploaded photo has the SHA-256 %(sha)s; upload it first.") % {"sha": sha},
+                )
+                for index, sha in enumerate(shas)
+                if sha not in found and sha not in shas[:index]
+            ]
+        )
+    return photos
+
+
+def store_copies(prepared: Sequence[PreparedCopy]) -> list[Submission | SubmissionRefused]:
+    """Store copies of one election in one transaction, each station's findings rechecked
+    once, every copy appended to the log; one outcome per copy, in order.
+
+    A copy whose id is already stored is a retry (the stored copy) or a conflict; a
+    correction of a copy that is not there, not the observer's, or already corrected is
+    refused; neither holds up the others. Should the database refuse the batch as a whole
+    (the same id stored at the same moment by a transaction these locks do not serialise),
+    each copy is stored on its own, so that only the offending one is refused.
+    """
+    if not prepared:
+        return []
+    elections = {item.election.pk for item in prepared}
+    if len(elections) != 1:
+        raise ValueError(f"store_copies stores copies of one election, not of {sorted(elections)}")
+    try:
+        return _store_together(prepared)
     except IntegrityError:
-        # The same id stored at the same moment at another station (that station's lock did
-        # not serialise us): a conflict like any other reuse of the id.
-        if ProtocolCopy.objects.filter(pk=copy_id).exists():
-            raise _conflict(copy_id) from None
-        raise
-    return Submission(copy, True, feedback, findings)
+        if len(prepared) == 1:
+            item = prepared[0]
+            if ProtocolCopy.objects.filter(pk=item.copy_id).exists():
+                return [_conflict(item.copy_id)]
+            raise
+        return [outcome for item in prepared for outcome in store_copies([item])]
+
+
+def _store_together(prepared: Sequence[PreparedCopy]) -> list[Submission | SubmissionRefused]:
+    election = prepared[0].election
+    outcomes: list[Submission | SubmissionRefused | None] = [None] * len(prepared)
+    with transaction.atomic():
+        # The stations' row locks first, before reading anything (see the module's docstring).
+        lock_scope(election, Scope.stations(item.station.pk for item in prepared))
+        ids = [item.copy_id for item in prepared]
+        stored = {copy.pk: copy for copy in ProtocolCopy.objects.filter(pk__in=ids)}
+        corrected = _corrections(prepared)
+        new: list[tuple[int, PreparedCopy]] = []
+        taken: set[UUID] = set()  # corrected by a copy of this batch
+        for index, item in enumerate(prepared):
+            earlier = stored.get(item.copy_id)
+            if earlier is not None:  # stored before, or by this batch
+                outcomes[index] = _retry_outcome(earlier, item)
+                continue
+            refusal = _correction_refusal(item, corrected, taken)
+            if refusal is not None:
+                outcomes[index] = refusal
+                continue
+            copy = _copy_row(item)
+            stored[item.copy_id] = copy
+            if item.supersedes is not None:
+                taken.add(item.supersedes)
+            new.append((index, item))
+        copies = ProtocolCopy.objects.bulk_create([stored[item.copy_id] for _, item in new])
+        if copies:
+            _link_photos(new, copies)
+            findings = recheck_stations(election, {c.station_id for c in copies}, locked=True)
+            append_many_to_log(
+                election,
+                canonical.RECORD_KIND,
+                [
+                    (canonical.copy_record(copy, item.photo_sha256s), copy)
+                    for (_, item), copy in zip(new, copies, strict=True)
+                ],
+            )
+            for (index, item), copy in zip(new, copies, strict=True):
+                outcomes[index] = Submission(copy, True, item.feedback, findings)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _retry_outcome(stored: ProtocolCopy, item: PreparedCopy) -> Submission | SubmissionRefused:
+    if stored.submitted_by_id != item.user_id or stored.body_sha256 != item.body_sha256:
+        return _conflict(item.copy_id)
+    return Submission(stored, False, item.feedback)
 
 
 def _retried(
@@ -269,96 +443,72 @@ def _conflict(copy_id: UUID) -> SubmissionRefused:
     )
 
 
-def _store(
-    user: AbstractBaseUser | AnonymousUser,
-    copy_id: UUID,
-    election: Election,
-    station: PollingStation,
-    figures: dict[str, int],
-    all_members_signed: bool,
-    certified: bool,
-    shas: list[str],
-    supersedes: UUID | None,
-    body: dict[str, object],
-    body_sha256: str,
-    signed: tuple[str | None, str | None],
-    at: datetime.datetime,
-) -> ProtocolCopy:
-    observer = eligible_observer(user, station, at, election=election)
-    if isinstance(observer, str):  # why this user may not submit here now
-        raise SubmissionRefused(observer, field="station", kind=RefusalKind.FORBIDDEN)
-    verified = signatures.check_copy_signature(
-        observer=observer,
-        election=election,
-        copy_id=copy_id,
-        body=body,
-        device_key=signed[0],
-        signature=signed[1],
+def _copy_row(item: PreparedCopy) -> ProtocolCopy:
+    return ProtocolCopy(
+        id=item.copy_id,
+        election=item.election,
+        station=item.station,
+        observer=item.observer,
+        organisation=item.observer.organisation,  # loaded: the answer names its code
+        figures=item.figures,
+        all_members_signed=item.all_members_signed,
+        certified=item.certified,
+        supersedes_id=item.supersedes,
+        body_sha256=item.body_sha256,
+        submitted_by_id=item.user_id,
+        received_at=item.at,
+        device_key_id=item.signed[0],
+        signature=item.signed[1],
     )
-    photos = list(Photo.objects.filter(sha256__in=set(shas))) if shas else []
-    if len(photos) != len(set(shas)):
-        found = {photo.sha256 for photo in photos}
-        raise SubmissionRefused.listing(
-            [
-                Problem(
-                    f"photos[{index}]",
-                    _("No uploaded photo has the SHA-256 %(sha)s; upload it first.") % {"sha": sha},
-                )
-                for index, sha in enumerate(shas)
-                if sha not in found and sha not in shas[:index]
-            ]
-        )
-    if supersedes is not None:
-        _check_correction(supersedes, station, observer)
-    copy = ProtocolCopy.objects.create(
-        id=copy_id,
-        election=election,
-        station=station,
-        observer=observer,
-        organisation=observer.organisation,
-        figures=figures,
-        all_members_signed=all_members_signed,
-        certified=certified,
-        supersedes_id=supersedes,
-        body_sha256=body_sha256,
-        submitted_by_id=user.pk,
-        received_at=at,
-        device_key=verified[0] if verified else None,
-        signature=verified[1] if verified else None,
-    )
-    if photos:
-        copy.photos.add(*photos)
-    return copy
 
 
-def _check_correction(supersedes: UUID, station: PollingStation, observer: Observer) -> None:
-    earlier = (
-        ProtocolCopy.objects.filter(pk=supersedes)
-        .values("station_id", "observer_id", "superseded_by")
-        .first()
+def _link_photos(new: list[tuple[int, PreparedCopy]], copies: list[ProtocolCopy]) -> None:
+    links = ProtocolCopy.photos.through
+    links.objects.bulk_create(
+        links(protocolcopy_id=copy.pk, photo_id=photo.pk)
+        for (_, item), copy in zip(new, copies, strict=True)
+        for photo in item.photos
     )
-    if earlier is None or earlier["station_id"] != station.pk:
+
+
+@dataclass(frozen=True)
+class _Corrected:
+    station_id: int
+    observer_id: int
+    corrected: bool  # already superseded by a stored copy
+
+
+def _corrections(prepared: Sequence[PreparedCopy]) -> dict[UUID, _Corrected]:
+    """The stored copies the batch's corrections name, read under the stations' locks."""
+    named = {item.supersedes for item in prepared if item.supersedes is not None}
+    if not named:
+        return {}
+    rows = ProtocolCopy.objects.filter(pk__in=named).values_list(
+        "pk", "station_id", "observer_id", "superseded_by"
+    )
+    return {pk: _Corrected(station, observer, by is not None) for pk, station, observer, by in rows}
+
+
+def _correction_refusal(
+    item: PreparedCopy, corrected: dict[UUID, _Corrected], taken: set[UUID]
+) -> SubmissionRefused | None:
+    """Why ``item`` may not correct the copy it names, or None (also None: no correction)."""
+    if item.supersedes is None:
+        return None
+    earlier = corrected.get(item.supersedes)
+    if earlier is None or earlier.station_id != item.station.pk:
         message = _("There is no protocol copy %(id)s at polling station %(number)s to correct.")
-    elif earlier["observer_id"] != observer.pk:
+    elif earlier.observer_id != item.observer.pk:
         message = _(
             "Protocol copy %(id)s was submitted by another observer; you can only "
             "correct your own copies."
         )
-    elif earlier["superseded_by"] is not None:
+    elif earlier.corrected or item.supersedes in taken:
         message = _(
             "Protocol copy %(id)s has already been corrected; correct the latest copy instead."
         )
     else:
-        return
-    raise SubmissionRefused(
-        message % {"id": supersedes, "number": station.number}, field="supersedes"
+        return None
+    return SubmissionRefused(
+        message % {"id": item.supersedes, "number": item.station.number}, field="supersedes"
     )
-
-
-def _after_store(
-    election: Election, station: PollingStation, copy: ProtocolCopy, photos: Sequence[str]
-) -> RecordingCounts:
-    """What follows an accepted copy in the same transaction: findings, the log."""
-    findings = recheck_station(election, station.pk, locked=True)  # submit_copy locked it
-    append_to_log(election, canonical.RECORD_KIND, canonical.copy_record(copy, photos), source=copy)
-    return findings
