@@ -76,7 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): passed TOTP
+    # django-otp's OTPMiddleware (request.user.is_verified(): passed TOTP), device read cheaply
+    "pollwatch.accounts.otp.VerifiedDeviceMiddleware",
     "pollwatch.accounts.middleware.SecondFactorMiddleware",  # staff: TOTP before anything
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -150,6 +151,12 @@ STATIC_ROOT = DATA_DIR / "static"
 # The project-wide assets (stylesheet, vendored htmx) live outside any app.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+
+# Django's database sessions and ModelBackend, with the session row and its user each read by
+# one hand-written query (pollwatch/accounts/sessions.py, backends.py): still read on every
+# request, so a logout or a deactivation takes effect at once.
+SESSION_ENGINE = "pollwatch.accounts.sessions"
+AUTHENTICATION_BACKENDS = ["pollwatch.accounts.backends.AccountBackend"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

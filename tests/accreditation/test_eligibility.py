@@ -179,3 +179,41 @@ def test_another_elections_grace_period_is_not_used(small: SmallElection, ready:
     )
     assert isinstance(found, str)
     assert "only within your assignment plus the grace period" in found
+
+
+def test_what_changes_after_an_allowed_check_counts_on_the_next(
+    small: SmallElection, ready: People
+) -> None:
+    """Nothing of the right to submit is cached: the same user and station objects are
+    refused once the grace period shrinks, and again once the accreditation is revoked."""
+    after_close = POLLS_CLOSE + datetime.timedelta(hours=1)
+    assert submission_refusal(ready.observer_user, small.station_101, after_close) is None
+    type(small.election).objects.filter(pk=small.election.pk).update(
+        submission_grace=datetime.timedelta(minutes=30)
+    )
+    assert submission_refusal(ready.observer_user, small.station_101, after_close) is not None
+    assert submission_refusal(ready.observer_user, small.station_101, DURING) is None
+    Accreditation.objects.filter(observer=ready.observer).update(status="revoked")
+    assert submission_refusal(ready.observer_user, small.station_101, DURING) == (
+        "Your accreditation for this election has been revoked."
+    )
+
+
+def test_an_assignment_not_yet_started_does_not_open_an_earlier_moment(
+    small: SmallElection, ready: People
+) -> None:
+    later = POLLS_OPEN + datetime.timedelta(days=2)
+    assign(ready.observer, small.station_101, later, later + datetime.timedelta(hours=2))
+    before_it = later - datetime.timedelta(hours=1)  # past the first window and its grace
+    assert submission_refusal(ready.observer_user, small.station_101, before_it) is not None
+    assert submission_refusal(ready.observer_user, small.station_101, later) is None
+
+
+def test_the_observer_is_loaded_as_the_orm_loads_it(small: SmallElection, ready: People) -> None:
+    found = eligible_observer(ready.observer_user, small.station_101, DURING)
+    assert isinstance(found, Observer)
+    expected = Observer.objects.select_related("organisation").get(pk=ready.observer.pk)
+    for instance, orm in ((found, expected), (found.organisation, expected.organisation)):
+        assert {
+            f.attname: getattr(instance, f.attname) for f in type(orm)._meta.concrete_fields
+        } == {f.attname: getattr(orm, f.attname) for f in type(orm)._meta.concrete_fields}
