@@ -1,21 +1,18 @@
 """Sustained protocol-copy ingest through the real HTTP API, on PostgreSQL.
 
     .venv/bin/python bench/copy_ingest.py                          # 2,000 stations, 6,000 copies
-    .venv/bin/python bench/copy_ingest.py --copies 1500 --clients 8 --servers 2
+    .venv/bin/python bench/copy_ingest.py --copies 1500 --clients 8 --workers 2
 
 A fresh PostgreSQL database `bench_copy_ingest` (dropped afterwards) gets an election
 (bench/copy_setup.py: the shipped Kazakh referendum template, official results at every station,
 three observers per station from three organisations, each with a device token). Then:
 
-- **Server**: `--servers` processes, each Django's own threaded WSGI server (the one behind
-  `runserver`: the standard library's wsgiref with a thread per connection and HTTP/1.1
-  keep-alive) serving `pollwatch.wsgi` without request logging, on its own loopback port — app
-  processes are stateless, so this is what several processes behind a load balancer do. No
-  other WSGI server is installed (no gunicorn/uwsgi), and this one needs nothing more.
-- **Load**: `--clients` threads in this process, each with a keep-alive `http.client`
-  connection to one server (round robin), each sending the next copy as soon as the previous
-  answer arrives (a closed loop: the load is bounded by the clients, never queued without
-  limit). Every copy is a new one by an observer at their own station (POST
+- **Server**: `pollwatch serve` — the production server (Granian) with `--workers` worker
+  processes of `--threads` threads each, on one loopback port, without access logging.
+- **Load**: `--clients` keep-alive connections from this process (bench/http_load.py: one
+  asyncio loop, requests built before the run), each sending the next copy as soon as the
+  previous answer arrives (a closed loop: the load is bounded by the clients, never queued
+  without limit). Every copy is a new one by an observer at their own station (POST
   /api/v1/protocol-copies with the observer's bearer token), so each request stores a copy,
   rechecks its station's findings and appends to the log.
 
@@ -29,22 +26,19 @@ bench/results/copy_ingest.json. Targets: >= 500 copies/s, 0 errors, p99 <= 250 m
 from __future__ import annotations
 
 import argparse
-import http.client
-import itertools
 import json
 import os
 import platform
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import http_load
 from harness import child_env, run_child, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +46,8 @@ RESULTS = ROOT / "bench" / "results" / "copy_ingest.json"
 BENCH_DATABASE = "bench_copy_ingest"
 TARGETS = {"copies_per_second": 500, "errors": 0, "p99_ms": 250}
 OBSERVERS_PER_STATION = 3
-BASE_PORT = 8750
+PORT = 8750
+OK = frozenset({201})
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -61,22 +56,19 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=2000)
     parser.add_argument("--copies", type=int, default=6000, help="copies to send in the run")
     parser.add_argument("--clients", type=int, default=16, help="concurrent client connections")
-    parser.add_argument("--servers", type=int, default=2, help="app server processes")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
     parser.add_argument(
         "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
         print(json.dumps(_setup(args.stations, args.setup)))
         return
-    if args.serve:
-        _serve(args.serve)
-        return
-    if args.copies > args.stations * OBSERVERS_PER_STATION:
-        raise SystemExit("--copies: at most three per station (one per observer)")
+    if args.copies + args.clients * 2 > args.stations * OBSERVERS_PER_STATION:
+        raise SystemExit("--copies: at most three per station (one per observer), warm-up included")
 
     with tempfile.TemporaryDirectory(prefix="bench-copy-ingest-") as directory:
         work = Path(directory)
@@ -94,9 +86,10 @@ def main() -> None:
         "stations": args.stations,
         "copies": args.copies,
         "clients": args.clients,
-        "servers": args.servers,
-        "server": "Django's ThreadedWSGIServer (stdlib wsgiref, thread per connection, "
-        "keep-alive), request logging off, one process per port",
+        "server": f"pollwatch serve (Granian, WSGI): {args.workers} worker processes x "
+        f"{args.threads} threads, no access log",
+        "load_generator": "bench/http_load.py: one asyncio loop, keep-alive connections, "
+        "requests built before the run",
         "targets": TARGETS,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -111,57 +104,47 @@ def main() -> None:
 def _run(
     args: argparse.Namespace, env: dict[str, str], url: str, slug: str, seats: list[Any]
 ) -> dict[str, Any]:
-    ports = [BASE_PORT + index for index in range(args.servers)]
-    servers = [
-        subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env)
-        for port in ports
-    ]
+    command = [
+        str(Path(sys.executable).with_name("pollwatch")), "serve", "--port", str(PORT),
+        "--workers", str(args.workers), "--threads", str(args.threads),
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
     try:
-        for port in ports:
-            _wait_for(port)
-        # One keep-alive connection per client for the warm-up and the run alike, so the
-        # server threads and their database sessions (the backends measured) live throughout.
-        connections = [
-            http.client.HTTPConnection("127.0.0.1", ports[index % len(ports)], timeout=60)
-            for index in range(args.clients)
-        ]
-        warm = seats[: args.clients * 2]
-        warm_stored = _load(warm, slug, connections)["stored"]  # imports, caches, sessions
-        measured = seats[len(warm) : len(warm) + args.copies]
-        cpu_before = _cpu_seconds(servers, url)
+        http_load.wait_for_port(PORT)
+        warm = seats[: args.clients * 2]  # imports, caches, each thread's database session
+        warm_outcome = http_load.run([PORT], _split(_requests(warm, slug), args.clients), OK)
+        measured = _requests(seats[len(warm) : len(warm) + args.copies], slug)
+        per_client = _split(measured, args.clients)
+        cpu_before = _cpu_seconds(server.pid, url)
         own_before = time.process_time()
         load_before = os.getloadavg()
-        outcome = _load(measured, slug, connections)
+        outcome = http_load.run([PORT], per_client, OK)
         own = time.process_time() - own_before
-        cpu_after = _cpu_seconds(servers, url)
+        cpu_after = _cpu_seconds(server.pid, url)
         in_database = _stored_copies(url)
-        for connection in connections:
-            connection.close()
     finally:
-        for server in servers:
-            server.send_signal(signal.SIGTERM)
-        for server in servers:
-            server.wait(timeout=30)
-    copies = outcome["stored"]
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    copies = outcome.statuses.get(201, 0)
     per_copy = max(copies, 1)
     return {
-        "copies_per_second": round(copies / outcome["seconds"], 1),
+        "copies_per_second": round(copies / outcome.seconds, 1),
         "stored": copies,
         # Warm-up and run together, counted in the database: none lost, none duplicated.
         "in_database": in_database,
-        "answered_201": copies + warm_stored,
-        "errors": outcome["errors"],
-        "error_samples": outcome["error_samples"],
-        "seconds": round(outcome["seconds"], 2),
-        "latency_ms": _percentiles(outcome["latencies"]),
+        "answered_201": copies + warm_outcome.statuses.get(201, 0),
+        "errors": len(outcome.failures) + len(warm_outcome.failures),
+        "error_samples": (warm_outcome.samples + outcome.samples)[:5],
+        "seconds": round(outcome.seconds, 2),
+        "latency_ms": http_load.percentiles(outcome.latencies),
         "cpu_ms_per_copy": {
-            "app_servers": round(1000 * (cpu_after["app"] - cpu_before["app"]) / per_copy, 2),
+            "app_server": round(1000 * (cpu_after["app"] - cpu_before["app"]) / per_copy, 2),
             "postgresql_backends": round(
                 1000 * (cpu_after["postgres"] - cpu_before["postgres"]) / per_copy, 2
             ),
             "load_generator": round(1000 * own / per_copy, 2),
             "wall_ms_per_copy_x_cpus": round(
-                1000 * outcome["seconds"] * (os.cpu_count() or 1) / per_copy, 2
+                1000 * outcome.seconds * (os.cpu_count() or 1) / per_copy, 2
             ),
         },
         "load_average_before": load_before,
@@ -169,23 +152,13 @@ def _run(
     }
 
 
-def _load(
-    seats: list[Any], slug: str, connections: list[http.client.HTTPConnection]
-) -> dict[str, Any]:
-    """Send one copy per seat, a thread per connection; returns counts and latencies."""
-    queue = iter(seats)
-    lock = threading.Lock()
-    latencies: list[float] = []
-    errors: list[str] = []
-    stored = itertools.count()
-
-    def client(connection: http.client.HTTPConnection) -> None:
-        while True:
-            with lock:
-                seat = next(queue, None)
-            if seat is None:
-                break
-            body = json.dumps(
+def _requests(seats: list[Any], slug: str) -> list[bytes]:
+    """One new copy per seat, by the seat's observer at their station."""
+    return [
+        http_load.request_bytes(
+            "POST",
+            "/api/v1/protocol-copies",
+            json.dumps(
                 {
                     "id": str(uuid.uuid4()),
                     "election": slug,
@@ -194,44 +167,20 @@ def _load(
                     "all_members_signed": True,
                     "certified": True,
                 }
-            )
-            headers = {
-                "Authorization": f"Bearer {seat['token']}",
-                "Content-Type": "application/json",
-            }
-            start = time.perf_counter()
-            try:
-                connection.request("POST", "/api/v1/protocol-copies", body, headers)
-                response = connection.getresponse()
-                content = response.read()
-            except (OSError, http.client.HTTPException) as error:
-                errors.append(f"{type(error).__name__}: {error}")
-                connection.close()  # http.client reconnects on the next request
-                continue
-            latencies.append(time.perf_counter() - start)
-            if response.status == 201:
-                next(stored)
-            else:
-                errors.append(f"{response.status}: {content[:200]!r}")
-
-    threads = [threading.Thread(target=client, args=(c,)) for c in connections]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    seconds = time.perf_counter() - started
-    return {
-        "stored": next(stored),
-        "errors": len(errors),
-        "error_samples": errors[:5],
-        "seconds": seconds,
-        "latencies": latencies,
-    }
+            ).encode(),
+            {"Authorization": f"Bearer {seat['token']}", "Content-Type": "application/json"},
+        )
+        for seat in seats
+    ]
 
 
-def _cpu_seconds(servers: list[subprocess.Popen[bytes]], url: str) -> dict[str, float]:
-    """CPU seconds so far of the app processes and of the PostgreSQL backends of this database."""
+def _split(requests: list[bytes], clients: int) -> list[list[bytes]]:
+    return [requests[index::clients] for index in range(clients)]
+
+
+def _cpu_seconds(server_pid: int, url: str) -> dict[str, float]:
+    """CPU seconds so far of the server's processes and of the PostgreSQL backends of this
+    database."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as admin:
@@ -240,9 +189,25 @@ def _cpu_seconds(servers: list[subprocess.Popen[bytes]], url: str) -> dict[str, 
             "AND pid <> pg_backend_pid()"
         ).fetchall()
     return {
-        "app": sum(_process_cpu(server.pid) for server in servers),
+        "app": sum(_process_cpu(pid) for pid in _process_tree(server_pid)),
         "postgres": sum(_process_cpu(pid) for (pid,) in rows),
     }
+
+
+def _process_tree(root: int) -> list[int]:
+    """`root` and its descendants (the server's worker processes)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, frontier = [root], [root]
+    while frontier:
+        frontier = [child for pid in frontier for child in parents.get(pid, [])]
+        tree += frontier
+    return tree
 
 
 def _stored_copies(url: str) -> int:
@@ -259,20 +224,6 @@ def _process_cpu(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def _wait_for(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/api/v1/elections")
-            connection.getresponse().read()
-            connection.close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"the server on port {port} did not start")
 
 
 def _print(report: dict[str, Any]) -> None:
@@ -293,7 +244,7 @@ def _print(report: dict[str, Any]) -> None:
         print(f"  error: {sample}")
 
 
-# Children: the setup, and the servers.
+# The child: the setup.
 
 
 def _setup(stations: int, seats_file: Path) -> dict[str, Any]:
@@ -318,43 +269,6 @@ def _setup(stations: int, seats_file: Path) -> dict[str, Any]:
     random.Random(7).shuffle(seats)
     seats_file.write_text(json.dumps(seats))
     return {"slug": election.slug}
-
-
-def _serve(port: int) -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "pollwatch.settings"
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    # Persistent database sessions, as production keeps them (or a pooler does): a fresh
-    # PostgreSQL backend per minute per thread would only add noise to the measurement.
-    settings.DATABASES["default"]["CONN_MAX_AGE"] = None
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadedWSGIServer(("127.0.0.1", port), QuietHandler)
-    server.set_app(WSGIHandler())
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    server.serve_forever()
-    server.server_close()
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(value * 1000 for value in seconds)
-    cuts = statistics.quantiles(ms, n=100, method="inclusive")
-    return {
-        "n": len(ms),
-        "p50": round(statistics.median(ms), 2),
-        "p90": round(cuts[89], 2),
-        "p99": round(cuts[98], 2),
-        "mean": round(statistics.fmean(ms), 2),
-        "max": round(ms[-1], 2),
-    }
 
 
 if __name__ == "__main__":
