@@ -32,6 +32,7 @@ from pollwatch.protocols.schemas import (
 )
 from pollwatch.protocols.signatures import observer_keys, register_device_key, revoke_device_key
 from pollwatch.protocols.submission import Problem, RefusalKind, SubmissionRefused, submit_copy
+from pollwatch.registry.lookups import station_in_election
 from pollwatch.registry.models import Election, PollingStation
 
 router = Router(tags=["protocol copies"], auth=api_auth)
@@ -71,11 +72,7 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
     arithmetic is wrong is stored: `feedback` says which control relations are broken.
     """
     # The station with its election in one query; which one is missing only when one is.
-    station = (
-        PollingStation.objects.select_related("election__template")
-        .filter(pk=body.station, election__slug=body.election)
-        .first()
-    )
+    station = station_in_election(body.station, body.election)
     if station is None:
         election = Election.objects.filter(slug=body.election).first()
         if election is None:
