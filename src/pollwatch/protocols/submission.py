@@ -85,7 +85,8 @@ class Submission:
     copy: ProtocolCopy
     created: bool  # False: a retry of a copy already stored
     feedback: tuple[RelationFeedback, ...]  # the control relations on the copy's figures
-    # What recomputing the station's findings changed; None for a retry (nothing changed).
+    # What recomputing the findings of the stations of the copies stored with it (its own
+    # station's, when stored alone) changed; None for a retry (nothing changed).
     findings: RecordingCounts | None = None
 
 
