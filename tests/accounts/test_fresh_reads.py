@@ -18,12 +18,14 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pollwatch.accounts import rows
+from pollwatch.accounts.backends import CONFIRMED_TOTP_DEVICES, AccountBackend
 from pollwatch.accounts.device_tokens import (
     authenticate_device_token,
     issue_device_token,
     revoke_device_token,
 )
 from pollwatch.accounts.models import DeviceToken
+from pollwatch.accounts.otp import VerifiedDeviceMiddleware
 from pollwatch.accounts.roles import Role
 from tests.accounts.factories import login_verified, make_user
 
@@ -131,13 +133,40 @@ def test_a_malformed_device_id_in_the_session_verifies_nothing(persistent_id: st
     assert client.get(WHOAMI).status_code == 401
 
 
-def test_a_verified_staff_session_costs_three_small_queries() -> None:
-    """The session row, its user, its TOTP device: one indexed read each."""
+def test_a_verified_staff_session_costs_two_small_queries() -> None:
+    """The session row; its user with their confirmed TOTP devices."""
     client, _analyst = _staff_client()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(WHOAMI).status_code == 200
     tables = [_table(query["sql"]) for query in queries.captured_queries]
-    assert tables == ["django_session", "auth_user", "otp_totp_totpdevice"]
+    assert tables == ["django_session", "auth_user"]
+    assert "otp_totp_totpdevice" in queries.captured_queries[1]["sql"]
+
+
+def test_the_backend_loads_the_users_confirmed_devices_only() -> None:
+    analyst = make_user("ana", Role.ANALYST)
+    assert getattr(AccountBackend().get_user(analyst.pk), CONFIRMED_TOTP_DEVICES) == []
+    confirmed = [TOTPDevice.objects.create(user=analyst, name=n, confirmed=True) for n in "ab"]
+    TOTPDevice.objects.create(user=analyst, name="pending", confirmed=False)
+    TOTPDevice.objects.create(user=make_user("other", Role.ANALYST), name="x", confirmed=True)
+    user = AccountBackend().get_user(analyst.pk)
+    assert user is not None and _fields(user) == _fields(User.objects.get(pk=analyst.pk))
+    devices = getattr(user, CONFIRMED_TOTP_DEVICES)
+    assert sorted(map(_fields, devices), key=str) == sorted(map(_fields, confirmed), key=str)
+    assert AccountBackend().get_user(10**9) is None
+
+
+def test_the_device_of_a_user_loaded_otherwise_is_read_by_its_id() -> None:
+    """A user not loaded by AccountBackend (no devices with it): django-otp's rules still
+    apply to the device read, and a device id that is no TOTP device's falls back."""
+    analyst = make_user("ana", Role.ANALYST)
+    device = TOTPDevice.objects.create(user=analyst, name="phone", confirmed=True)
+    middleware = VerifiedDeviceMiddleware(lambda request: None)
+    found = middleware._device_of(User.objects.get(pk=analyst.pk), device.persistent_id)
+    assert found is not None and _fields(found) == _fields(device)
+    other_id = f"otp_totp.totpdevice/{device.pk + 1}"
+    assert middleware._device_of(User.objects.get(pk=analyst.pk), other_id) is None
+    assert middleware._device_of(analyst, "otp_totp.nosuch/1") is None
 
 
 def test_the_session_rows_read_by_hand_are_the_rows_the_orm_reads() -> None:

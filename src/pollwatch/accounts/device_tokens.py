@@ -90,6 +90,7 @@ def authenticate_device_token(token: str) -> DeviceToken | None:
     return device
 
 
+@rows.per_vendor
 def _live_token_sql(connection: BaseDatabaseWrapper) -> str:
     """The unrevoked token with a given hash and its active user (what the ORM would build
     from select_related, written once: compiling it costs more than running it)."""

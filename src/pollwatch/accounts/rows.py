@@ -26,7 +26,9 @@ Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 _ConvertersOf = tuple[tuple[int, tuple[Converter, ...], Any], ...]
 
 _converters: dict[tuple[type[Model], str], _ConvertersOf] = {}
+_field_converters: dict[tuple[Field[Any, Any], str], tuple[tuple[Converter, ...], Col]] = {}
 _columns: dict[tuple[type[Model], str, str], str] = {}
+_fetch_one_sql: dict[tuple[type[Model], str, str], str] = {}
 
 
 def columns(model: type[Model], alias: str, connection: BaseDatabaseWrapper) -> str:
@@ -65,8 +67,13 @@ def _attnames(model: type[Model]) -> tuple[str, ...]:
 
 def value(field: Field[Any, Any], raw: Any, connection: BaseDatabaseWrapper) -> Any:
     """`raw`, a value of `field`'s column (or of an aggregate over it), as the ORM reads it."""
-    column = field.get_col(field.model._meta.db_table)
-    for function in _functions(column, connection):
+    key = (field, connection.alias)
+    found = _field_converters.get(key)
+    if found is None:
+        column = field.get_col(field.model._meta.db_table)
+        found = _field_converters[key] = (_functions(column, connection), column)
+    functions, column = found
+    for function in functions:
         raw = function(raw, column, connection)
     return raw
 
@@ -86,18 +93,37 @@ def _converters_of(model: type[Model], connection: BaseDatabaseWrapper) -> _Conv
 
 
 def _functions(column: Col, connection: BaseDatabaseWrapper) -> tuple[Converter, ...]:
+    # The backend's converters are methods of the first connection's `ops`; they read only
+    # settings, which every connection with this alias shares.
     return tuple(connection.ops.get_db_converters(column) + column.get_db_converters(connection))
 
 
+def per_vendor(build: Callable[[BaseDatabaseWrapper], str]) -> Callable[[BaseDatabaseWrapper], str]:
+    """`build(connection)`, an SQL text, built once per database vendor: it is fixed."""
+    texts: dict[str, str] = {}
+
+    @functools.wraps(build)
+    def text(connection: BaseDatabaseWrapper) -> str:
+        found = texts.get(connection.vendor)
+        if found is None:
+            found = texts[connection.vendor] = build(connection)
+        return found
+
+    return text
+
+
 def fetch_one(model: type[M], where: str, params: Sequence[Any]) -> M | None:
-    """The `model` row matching `where` (SQL over its own columns, `%s` placeholders), or None;
-    read on the database the ORM would read it from."""
+    """The `model` row matching `where` (SQL over its own columns as `t`, `%s` placeholders;
+    a constant of the caller, never input), or None; read where the ORM would read it."""
     connection = connections[router.db_for_read(model)]
-    with connection.cursor() as cursor:
-        cursor.execute(
+    key = (model, where, connection.vendor)
+    sql = _fetch_one_sql.get(key)
+    if sql is None:
+        sql = _fetch_one_sql[key] = (
             f"SELECT {columns(model, 't', connection)} "
-            f"FROM {connection.ops.quote_name(model._meta.db_table)} t WHERE {where}",
-            params,
+            f"FROM {connection.ops.quote_name(model._meta.db_table)} t WHERE {where}"
         )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else instance(model, row, connection)

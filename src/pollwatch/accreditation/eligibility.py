@@ -120,6 +120,7 @@ def _standing(user_id: Any, station: PollingStation, at: datetime.datetime) -> _
     )
 
 
+@rows.per_vendor
 def _standing_sql(connection: BaseDatabaseWrapper) -> str:
     """Parameters: the station, the moment, the station's election, the user."""
     table = connection.ops.quote_name
