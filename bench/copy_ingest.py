@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/copy_ingest.py                          # 2,000 stations, 6,000 copies
     .venv/bin/python bench/copy_ingest.py --copies 1500 --clients 8 --workers 2
+    .venv/bin/python bench/copy_ingest.py --signed     # every copy signed by its device key
 
 A fresh PostgreSQL database `bench_copy_ingest` (dropped afterwards) gets an election
 (bench/copy_setup.py: the shipped Kazakh referendum template, official results at every station,
@@ -15,11 +16,18 @@ three observers per station from three organisations, each with a device token).
   without limit). Every copy is a new one by an observer at their own station (POST
   /api/v1/protocol-copies with the observer's bearer token), so each request stores a copy,
   rechecks its station's findings and appends to the log.
+- **Signed** (`--signed`): the election requires signatures; each observer has a registered
+  Ed25519 device key, and each copy carries its signature (made before the run), which the
+  server verifies before accepting it.
+- **The log**: `pollwatch integrate` runs beside the server throughout, as in production. After
+  the run, each copy's receipt latency is read from the database: from its log entry's
+  creation (in the submitting transaction) to the publication of the first checkpoint that
+  holds it, from which its receipt is served (issue 4's target: p99 <= 2 s).
 
 Reported: copies per second over the run, errors (any answer but 201, or a failed
 connection), latency percentiles seen by the clients, and where the time goes: CPU seconds per
-copy of the app processes, of PostgreSQL's backends serving them, and of the load generator
-(from /proc), beside the wall time. Prints the figures and writes
+copy of the app processes, of the integrator, of PostgreSQL's backends serving them, and of
+the load generator (from /proc), beside the wall time. Prints the figures and writes
 bench/results/copy_ingest.json. Targets: >= 500 copies/s, 0 errors, p99 <= 250 ms.
 """
 
@@ -44,7 +52,7 @@ from harness import child_env, run_child, scratch_postgres_database
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "copy_ingest.json"
 BENCH_DATABASE = "bench_copy_ingest"
-TARGETS = {"copies_per_second": 500, "errors": 0, "p99_ms": 250}
+TARGETS = {"copies_per_second": 500, "errors": 0, "p99_ms": 250, "receipt_p99_s": 2.0}
 OBSERVERS_PER_STATION = 3
 PORT = 8750
 OK = frozenset({201})
@@ -58,6 +66,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16, help="concurrent client connections")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--signed", action="store_true", help="sign every copy (and require it)")
     parser.add_argument(
         "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
     )
@@ -65,7 +74,7 @@ def main() -> None:
     parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
-        print(json.dumps(_setup(args.stations, args.setup)))
+        print(json.dumps(_setup(args.stations, args.setup, signed=args.signed)))
         return
     if args.copies + args.clients * 2 > args.stations * OBSERVERS_PER_STATION:
         raise SystemExit("--copies: at most three per station (one per observer), warm-up included")
@@ -77,8 +86,13 @@ def main() -> None:
             env["POLLWATCH_ALLOWED_HOSTS"] = "127.0.0.1"
             seats_file = work / "seats.json"
             setup = run_child(
-                __file__, ["--stations", str(args.stations), "--setup", str(seats_file)], env
-            )
+                __file__,
+                [
+                    "--stations", str(args.stations), "--setup", str(seats_file),
+                    *(["--signed"] if args.signed else []),
+                ],
+                env,
+            )  # fmt: skip
             seats = json.loads(seats_file.read_text())
             result = _run(args, env, url, setup["slug"], seats)
     report = {
@@ -86,6 +100,7 @@ def main() -> None:
         "stations": args.stations,
         "copies": args.copies,
         "clients": args.clients,
+        "signed": args.signed,
         "server": f"pollwatch serve (Granian, WSGI): {args.workers} worker processes x "
         f"{args.threads} threads, no access log",
         "load_generator": "bench/http_load.py: one asyncio loop, keep-alive connections, "
@@ -109,22 +124,27 @@ def _run(
         "--workers", str(args.workers), "--threads", str(args.threads),
     ]  # fmt: skip
     server = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    integrator = subprocess.Popen([command[0], "integrate"], env=env, stdout=subprocess.DEVNULL)
     try:
         http_load.wait_for_port(PORT)
         warm = seats[: args.clients * 2]  # imports, caches, each thread's database session
-        warm_outcome = http_load.run([PORT], _split(_requests(warm, slug), args.clients), OK)
-        measured = _requests(seats[len(warm) : len(warm) + args.copies], slug)
+        warm_outcome = http_load.run([PORT], _split(_requests(warm), args.clients), OK)
+        measured = _requests(seats[len(warm) : len(warm) + args.copies])
         per_client = _split(measured, args.clients)
-        cpu_before = _cpu_seconds(server.pid, url)
+        cpu_before = _cpu_seconds(server.pid, integrator.pid, url)
+        first_entry = _last_entry(url)
         own_before = time.process_time()
         load_before = os.getloadavg()
         outcome = http_load.run([PORT], per_client, OK)
         own = time.process_time() - own_before
-        cpu_after = _cpu_seconds(server.pid, url)
+        cpu_after = _cpu_seconds(server.pid, integrator.pid, url)
         in_database = _stored_copies(url)
+        receipts = _receipt_latencies(url, first_entry)
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        for process in (server, integrator):
+            process.send_signal(signal.SIGTERM)
+        for process in (server, integrator):
+            process.wait(timeout=60)
     copies = outcome.statuses.get(201, 0)
     per_copy = max(copies, 1)
     return {
@@ -137,8 +157,12 @@ def _run(
         "error_samples": (warm_outcome.samples + outcome.samples)[:5],
         "seconds": round(outcome.seconds, 2),
         "latency_ms": http_load.percentiles(outcome.latencies),
+        "receipt_latency_ms": http_load.percentiles(receipts),
         "cpu_ms_per_copy": {
             "app_server": round(1000 * (cpu_after["app"] - cpu_before["app"]) / per_copy, 2),
+            "integrator": round(
+                1000 * (cpu_after["integrator"] - cpu_before["integrator"]) / per_copy, 2
+            ),
             "postgresql_backends": round(
                 1000 * (cpu_after["postgres"] - cpu_before["postgres"]) / per_copy, 2
             ),
@@ -152,22 +176,13 @@ def _run(
     }
 
 
-def _requests(seats: list[Any], slug: str) -> list[bytes]:
-    """One new copy per seat, by the seat's observer at their station."""
+def _requests(seats: list[Any]) -> list[bytes]:
+    """One new copy per seat, by the seat's observer at their station (built in the setup)."""
     return [
         http_load.request_bytes(
             "POST",
             "/api/v1/protocol-copies",
-            json.dumps(
-                {
-                    "id": str(uuid.uuid4()),
-                    "election": slug,
-                    "station": seat["station_id"],
-                    "figures": seat["figures"],
-                    "all_members_signed": True,
-                    "certified": True,
-                }
-            ).encode(),
+            json.dumps(seat["body"]).encode(),
             {"Authorization": f"Bearer {seat['token']}", "Content-Type": "application/json"},
         )
         for seat in seats
@@ -178,9 +193,9 @@ def _split(requests: list[bytes], clients: int) -> list[list[bytes]]:
     return [requests[index::clients] for index in range(clients)]
 
 
-def _cpu_seconds(server_pid: int, url: str) -> dict[str, float]:
-    """CPU seconds so far of the server's processes and of the PostgreSQL backends of this
-    database."""
+def _cpu_seconds(server_pid: int, integrator_pid: int, url: str) -> dict[str, float]:
+    """CPU seconds so far of the server's processes, of the integrator and of the PostgreSQL
+    backends of this database."""
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as admin:
@@ -190,6 +205,7 @@ def _cpu_seconds(server_pid: int, url: str) -> dict[str, float]:
         ).fetchall()
     return {
         "app": sum(_process_cpu(pid) for pid in _process_tree(server_pid)),
+        "integrator": _process_cpu(integrator_pid),
         "postgres": sum(_process_cpu(pid) for (pid,) in rows),
     }
 
@@ -208,6 +224,46 @@ def _process_tree(root: int) -> list[int]:
         frontier = [child for pid in frontier for child in parents.get(pid, [])]
         tree += frontier
     return tree
+
+
+def _last_entry(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        row = admin.execute("SELECT coalesce(max(id), 0) FROM ledger_logentry").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _receipt_latencies(url: str, after_entry: int) -> list[float]:
+    """Seconds from each entry's creation to the publication of the first checkpoint that
+    holds it, for the entries after ``after_entry``, once the integrator has caught up."""
+    import bisect
+
+    import psycopg
+
+    deadline = time.monotonic() + 60
+    with psycopg.connect(url, autocommit=True) as admin:
+        caught_up = (
+            "SELECT NOT EXISTS (SELECT 1 FROM ledger_pendingentry) "
+            "AND NOT EXISTS (SELECT 1 FROM ledger_logstate WHERE size < sequenced)"
+        )
+        while admin.execute(caught_up).fetchone() != (True,):
+            if time.monotonic() > deadline:
+                raise SystemExit("the integrator did not catch up within 60 s")
+            time.sleep(0.2)
+        published = admin.execute(
+            "SELECT size, published_at FROM ledger_logcheckpoint ORDER BY size"
+        ).fetchall()
+        entries = admin.execute(
+            "SELECT e.created_at, i.index FROM ledger_logentry e "
+            "JOIN ledger_logindex i ON i.entry_id = e.id WHERE e.id > %s",
+            [after_entry],
+        ).fetchall()
+    sizes = [size for size, _ in published]
+    return [
+        (published[bisect.bisect_right(sizes, index)][1] - created).total_seconds()
+        for created, index in entries
+    ]
 
 
 def _stored_copies(url: str) -> int:
@@ -234,6 +290,12 @@ def _print(report: dict[str, Any]) -> None:
         f"{report['errors']} errors, latency p50 {latency['p50']} ms, p99 {latency['p99']} ms "
         f"(target {TARGETS['p99_ms']}), max {latency['max']} ms"
     )
+    receipts = report["receipt_latency_ms"]
+    print(
+        f"receipt available after submission: p50 {receipts.get('p50')} ms, "
+        f"p99 {receipts.get('p99')} ms (target {TARGETS['receipt_p99_s']} s), "
+        f"max {receipts.get('max')} ms{' (signed copies)' if report['signed'] else ''}"
+    )
     print(f"CPU per copy (ms): {report['cpu_ms_per_copy']}")
     print(
         f"copies in the database {report['in_database']:,}, answered 201 {report['answered_201']:,}"
@@ -247,7 +309,7 @@ def _print(report: dict[str, Any]) -> None:
 # The child: the setup.
 
 
-def _setup(stations: int, seats_file: Path) -> dict[str, Any]:
+def _setup(stations: int, seats_file: Path, *, signed: bool) -> dict[str, Any]:
     import random
 
     os.environ["DJANGO_SETTINGS_MODULE"] = "pollwatch.settings"
@@ -260,15 +322,81 @@ def _setup(stations: int, seats_file: Path) -> dict[str, Any]:
 
     call_command("migrate", verbosity=0)
     election = copy_setup.build(stations, OBSERVERS_PER_STATION, tokens=True)
+    signers = _device_keys(election) if signed else {}
+    codes = _station_codes()
     seats = []
     for seat in election.seats:
         slip = 3 if seat.user_id % 7 == 0 else 0  # a few observers mistype
         figures = copy_setup.protocol(seat.registered, random.Random(seat.station_id), slip=slip)
-        seats.append({"station_id": seat.station_id, "token": seat.token, "figures": figures})
+        body: dict[str, Any] = {
+            "id": str(uuid.uuid4()),
+            "election": election.slug,
+            "station": seat.station_id,
+            "figures": figures,
+            "all_members_signed": True,
+            "certified": True,
+        }
+        if signed:
+            body |= _signature(body, codes[seat.station_id], signers[seat.user_id])
+        seats.append({"token": seat.token, "body": body})
     # In random order: a station's copies arrive at any moment, sometimes together.
     random.Random(7).shuffle(seats)
     seats_file.write_text(json.dumps(seats))
     return {"slug": election.slug}
+
+
+def _device_keys(election: Any) -> dict[int, tuple[int, Any]]:
+    """A registered Ed25519 key per observer (by user id): the key's id and its private half.
+    The election then requires every copy to be signed."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from django.utils import timezone
+
+    from pollwatch.accreditation.models import DeviceKey, Observer
+    from pollwatch.registry.models import Election
+
+    Election.objects.filter(slug=election.slug).update(signatures_required=True)
+    observers = dict(Observer.objects.values_list("user_id", "pk"))
+    private = {seat.user_id: Ed25519PrivateKey.generate() for seat in election.seats}
+    now = timezone.now()
+    keys = DeviceKey.objects.bulk_create(
+        DeviceKey(
+            observer_id=observers[user_id],
+            public_key=key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw),
+            name="bench phone",
+            created_at=now,
+        )
+        for user_id, key in private.items()
+    )
+    return {
+        user_id: (row.pk, key) for (user_id, key), row in zip(private.items(), keys, strict=True)
+    }
+
+
+def _station_codes() -> dict[int, str]:
+    from pollwatch.registry.models import PollingStation
+
+    return dict(PollingStation.objects.values_list("pk", "code"))
+
+
+def _signature(body: dict[str, Any], station_code: str, signer: tuple[int, Any]) -> dict[str, Any]:
+    """The device's detached signature over the copy, as the observer's phone makes it."""
+    from base64 import b64encode
+
+    from pollwatch.protocols import canonical, signatures
+
+    signed = canonical.copy_body(
+        election_slug=body["election"],
+        station_code=station_code,
+        figures=body["figures"],
+        all_members_signed=body["all_members_signed"],
+        certified=body["certified"],
+        photo_sha256s=[],
+        supersedes=None,
+    )
+    key_id, private_key = signer
+    message = signatures.signed_message(uuid.UUID(body["id"]), signed)
+    return {"device_key": key_id, "signature": b64encode(private_key.sign(message)).decode()}
 
 
 if __name__ == "__main__":
