@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
 from pollwatch.accounts.roles import Role, ensure_role_groups, grant_role, needs_second_factor
@@ -116,6 +117,9 @@ def current_totp_code(username: str) -> str:
 
     account = next((a for a in saved_accounts() if a.username == username), None)
     if account is None or account.totp_key is None:
-        raise LookupError(f"{username!r} is not a demo staff account (see {credentials_path()})")
+        raise LookupError(
+            _("%(username)r is not a demo staff account (see %(path)s)")
+            % {"username": username, "path": credentials_path()}
+        )
     key = b32decode(account.totp_key + "=" * (-len(account.totp_key) % 8))
     return f"{TOTP(key).token():06d}"

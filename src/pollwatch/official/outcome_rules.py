@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from pollwatch.core.outcome import (
     MajorityRule,
     OutcomeRule,
@@ -46,26 +48,34 @@ def default_rule(template: ProtocolTemplateSpec) -> ElectionRule:
 def parse_rule(data: Mapping[str, Any], template: ProtocolTemplateSpec) -> ElectionRule:
     """Raises OutcomeRuleError naming what is wrong."""
     if not isinstance(data, Mapping):
-        raise OutcomeRuleError("an outcome rule is a JSON object with a kind")
+        raise OutcomeRuleError(_("an outcome rule is a JSON object with a kind"))
     kind = data.get("kind")
     keys = set(template.line_keys)
 
     def lines(name: str, default: tuple[str, ...] | None = None) -> tuple[str, ...]:
         value = data.get(name, default)
         if value is None or isinstance(value, str) or not all(isinstance(v, str) for v in value):
-            raise OutcomeRuleError(f"outcome rule: {name} must be a list of line keys")
+            raise OutcomeRuleError(
+                _("outcome rule: %(name)s must be a list of line keys") % {"name": name}
+            )
         unknown = [v for v in value if v not in keys]
         if unknown or not value:
             raise OutcomeRuleError(
-                f"outcome rule: {name} names unknown lines {unknown}; expected some of "
-                f"{', '.join(template.line_keys)}"
+                _(
+                    "outcome rule: %(name)s names unknown lines %(unknown)s; expected some of "
+                    "%(keys)s"
+                )
+                % {"name": name, "unknown": unknown, "keys": ", ".join(template.line_keys)}
             )
         return tuple(value)
 
     def line(name: str, default: str) -> str:
         value = data.get(name, default)
         if value not in keys:
-            raise OutcomeRuleError(f"outcome rule: {name} {value!r} is not a line of the template")
+            raise OutcomeRuleError(
+                _("outcome rule: %(name)s %(value)r is not a line of the template")
+                % {"name": name, "value": value}
+            )
         return str(value)
 
     if kind == "majority":
@@ -92,7 +102,7 @@ def parse_rule(data: Mapping[str, Any], template: ProtocolTemplateSpec) -> Elect
         )  # fmt: skip
         depth = data.get("region_depth", 1)
         if not isinstance(depth, int) or depth < 0:
-            raise OutcomeRuleError("outcome rule: region_depth must be 0 or more")
+            raise OutcomeRuleError(_("outcome rule: region_depth must be 0 or more"))
         return ElectionRule(
             RegionalMajorityRule(
                 participants=lines("participants"),
@@ -110,7 +120,8 @@ def parse_rule(data: Mapping[str, Any], template: ProtocolTemplateSpec) -> Elect
             default=False,
         )
     raise OutcomeRuleError(
-        f"outcome rule: kind {kind!r}; expected 'majority' or 'regional-majority'"
+        _("outcome rule: kind %(kind)r; expected 'majority' or 'regional-majority'")
+        % {"kind": kind}
     )
 
 
@@ -133,7 +144,7 @@ def describe(rule: OutcomeRule) -> dict[str, str]:
 
 def _turnout(data: Any, template: ProtocolTemplateSpec) -> TurnoutRule:
     if not isinstance(data, Mapping):
-        raise OutcomeRuleError("outcome rule: turnout must be an object with participants")
+        raise OutcomeRuleError(_("outcome rule: turnout must be an object with participants"))
     inner = parse_rule(
         {"kind": "regional-majority", "participants": data.get("participants"),
          "registered": data.get("registered", "registered")},
@@ -152,7 +163,8 @@ def _share(value: Any, name: str) -> Fraction:
         share = Fraction(str(value))
     except (ValueError, ZeroDivisionError):
         raise OutcomeRuleError(
-            f"outcome rule: {name} {value!r} is not a fraction like 1/2"
+            _("outcome rule: %(name)s %(value)r is not a fraction like 1/2")
+            % {"name": name, "value": value}
         ) from None
     return share
 
@@ -161,6 +173,6 @@ def _only(data: Mapping[str, Any], allowed: set[str]) -> None:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise OutcomeRuleError(
-            f"outcome rule: unknown keys {', '.join(unknown)}; "
-            f"expected {', '.join(sorted(allowed))}"
+            _("outcome rule: unknown keys %(unknown)s; expected %(allowed)s")
+            % {"unknown": ", ".join(unknown), "allowed": ", ".join(sorted(allowed))}
         )
