@@ -60,10 +60,12 @@ def signed_message(copy_id: UUID, body: Mapping[str, Any]) -> bytes:
 
 
 @functools.lru_cache(maxsize=4096)
-def _public_key(raw: bytes) -> Ed25519PublicKey:
-    """A registered key, loaded (and so checked) once per process: the point checks are
-    pure Python and cost milliseconds."""
-    return load_public_key(raw)
+def _registered_key(raw: bytes) -> Ed25519PublicKey:
+    """A registered key, ready to verify with. It passed the rule's key checks
+    (``load_public_key``) when ``register_device_key`` stored it, and a registered key never
+    changes, so they are not repeated: in pure Python they cost 2.5 ms of CPU per key, paid by
+    every observer's first submission in every worker process."""
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,9 @@ def check_copy_signature(
         )
     raw_signature = _decode(signature, _SIGNATURE)
     key = _named_key(observer, device_key)
-    if not verify(_public_key(bytes(key.public_key)), signed_message(copy_id, body), raw_signature):
+    if not verify(
+        _registered_key(bytes(key.public_key)), signed_message(copy_id, body), raw_signature
+    ):
         raise SubmissionRefused(
             _(
                 "The signature does not verify with device key %(name)s over this submission "
