@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from pollwatch.accreditation.models import Organisation
 from pollwatch.core.synth import LINE_KEYS, SyntheticElection, SynthParams, generate, write_files
@@ -278,6 +279,14 @@ def test_every_problem_is_reported_at_once(
     # The cells first: a file with bad cells is not looked up in the registry.
     assert text.startswith("2 problems found; nothing was imported:")
     assert "row 2, column 'yes'" in text and "row 7, column 'id'" in text
+    # The count agrees with its noun in each language (Russian: 1 ошибка, 2 ошибки, 5 ошибок).
+    for language, first_line in [
+        ("ru", "Найдены 2 ошибки; ничего не импортировано:"),
+        ("kk", "2 қате табылды; ештеңе импортталған жоқ:"),
+    ]:
+        with translation.override(language), pytest.raises(CommandError) as error:
+            _import(election, tmp_path / "bad.csv")
+        assert str(error.value).startswith(first_line), language
 
 
 def test_the_same_id_twice_in_a_file_is_refused(

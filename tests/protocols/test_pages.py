@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import translation
 from PIL import Image
 
 from pollwatch.findings.models import Finding
@@ -112,12 +113,33 @@ def test_each_role_sees_the_copies_sharing_allows_and_everyone_the_rest(
     if hidden:
         assert f"{hidden} of them" in html
     # Everyone sees the derived figures and the findings.
-    summary = " ".join(html.split('data-summary="copies">')[1].split("</p>")[0].split())
-    assert summary.startswith(
+    assert copies_summary(html).startswith(
         "Observers submitted 3 copies of the protocol. They come from 2 organisations."
     )
     assert 'data-finding="consensus-differs-from-official"' in html
     assert "205 against 175 (difference 30)" in html
+
+
+def copies_summary(html: str) -> str:
+    """The comparison's sentences about the copies, white space collapsed."""
+    return " ".join(html.split('data-summary="copies">')[1].split("</p>")[0].split())
+
+
+@pytest.mark.parametrize(
+    ("language", "summary"),
+    [
+        ("ru", "Наблюдатели прислали 3 копии протокола. Они поступили от 2 организаций."),
+        ("kk", "Байқаушылар хаттаманың 3 көшірмесін жіберді. Олар 2 ұйымнан келді."),
+    ],
+)
+def test_the_copies_summary_is_whole_sentences_in_each_language(
+    referendum: Referendum, three_sources: tuple[ProtocolCopy, ...], language: str, summary: str
+) -> None:
+    with translation.override(language):
+        url = comparison_url(referendum)  # the language's own address, /ru/… or /kk/…
+    response = signed_in(None).get(url)
+    assert response.status_code == 200, url
+    assert copies_summary(response.content.decode()).startswith(summary)
 
 
 def test_the_public_sees_the_consensus_beside_the_official_figure_marked_where_they_differ(
