@@ -112,7 +112,7 @@ class CachedTree:
     complete subtrees are the larger tree's."""
 
     def __init__(self, files: LogFiles, tree_size: int, cache: TileCache = TILES) -> None:
-        self.files = files
+        self.root = f"{files.directory}{os.sep}"  # joined by hand: pathlib costs more here
         self.tree_size = tree_size
         self.cache = cache
         self._tiles: dict[tuple[int, int], TileNodes] = {}  # this tree's, without a stat each
@@ -128,7 +128,7 @@ class CachedTree:
         nodes = self._tiles.get((level, tile_index))
         if nodes is None:
             width = tile_width(level, tile_index, self.tree_size)
-            path = str(self.files.path(tile_path(level, tile_index, width)))
+            path = self.root + tile_path(level, tile_index, width)
             nodes = self._tiles[(level, tile_index)] = self.cache.tile(path, width)
         return nodes.subtree(rest, position >> rest)
 
