@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/auth_overhead.py                    # 2,000 requests a variant, both
     .venv/bin/python bench/auth_overhead.py --requests 300 --skip-postgres
+    .venv/bin/python bench/auth_overhead.py --baseline 493af30 --rounds 3   # before and after
 
 In a child process per database (a fresh SQLite file; a fresh PostgreSQL database
 `bench_auth`, dropped afterwards): migrate, create an election with 100 stations, an accredited
@@ -11,12 +12,13 @@ in-process through Django's test Client, the variants interleaved request by req
 drift hits them alike:
 
 - open             no authentication
-- device_token     api_auth, `Authorization: Bearer …` (hash, one indexed query)
+- device_token     api_auth, `Authorization: Bearer …` (hash; the token and its user in one
+                   hand-written query)
 - device_token_and_submission_rule
                    the same plus accreditation.eligibility.submission_refusal (the rule every
-                   submission checks: accredited, assigned, inside the window)
-- staff_session    api_auth with a verified session cookie (session, user and TOTP device
-                   loaded by the middleware, then the second-factor check)
+                   submission checks: accredited, assigned, inside the window; one query)
+- staff_session    api_auth with a verified session cookie (the session row, then the user
+                   with their TOTP devices, read by the middleware; the second-factor check)
 
 Server time is measured by a middleware placed first (all middleware, URL resolution, auth,
 the operation and its queries), as wall time and as the thread's CPU time: on a shared machine
@@ -24,32 +26,52 @@ the wall time swells with every other process's load, the CPU time much less (it
 the PostgreSQL server's work). The overhead of a variant is its percentile minus the open
 variant's. Prints the figures and writes bench/results/auth_overhead.json.
 Target: overhead <= 2 ms per request (p50).
+
+--baseline REVISION measures src/ as of that revision too, in children alternating with the
+working tree's (same bench code, same world), so that before and after are compared under the
+same load; --rounds repeats that, and each figure is then the median over the rounds.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
-import platform
 import statistics
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    Figures,
+    add_database_options,
+    child_env,
+    databases,
+    description,
+    fresh_database,
+    heading,
+    load_average,
+    machine,
+    record,
+    run_child,
+    setup_django,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "auth_overhead.json"
+BENCH = "auth_overhead"
 BENCH_DATABASE = "bench_auth"
 TARGET_OVERHEAD_MS = 2.0
 STATIONS = 100
 WARM_UP = 50
 VARIANTS = ("open", "device_token", "device_token_and_submission_rule", "staff_session")
+CLOCKS = ("", "_cpu")  # wall time, the thread's CPU time
 
 _server_seconds: list[tuple[float, float]] = []  # (wall, this thread's CPU) per request
 
@@ -70,13 +92,17 @@ class ServerTimer:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--requests", type=int, default=2000, help="requests per variant")
     parser.add_argument(
-        "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
+        "--baseline",
+        metavar="REVISION",
+        help="also measure src/ as of this git revision, alternating with the working tree's",
     )
-    parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="children per database (and per code version)"
+    )
+    add_database_options(parser, BENCH, sqlite=True)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -84,73 +110,124 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bench-auth-") as directory:
         work = Path(directory)
-        runs = {"sqlite": _run(args.requests, work, f"sqlite:///{work / 'bench.sqlite3'}")}
-        if not args.skip_postgres:
-            with scratch_postgres_database(args.postgres, BENCH_DATABASE) as url:
-                runs["postgresql"] = _run(args.requests, work, url)
+        sources = {"after": ROOT / "src"}
+        if args.baseline:
+            sources = {"before": _export_src(args.baseline, work / "baseline"), **sources}
+        runs: dict[str, dict[str, list[Figures]]] = {
+            version: {vendor: [] for vendor in databases(args.skip_postgres)} for version in sources
+        }
+        for _round in range(args.rounds):
+            for vendor in databases(args.skip_postgres):
+                for version, src in sources.items():  # alternated: drift hits both alike
+                    with fresh_database(vendor, work, args.postgres, BENCH_DATABASE) as url:
+                        runs[version][vendor].append(_run(args.requests, work, url, src))
     figures = {
-        "bench": "auth_overhead",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        **heading(BENCH),
         "requests_per_variant": args.requests,
+        "rounds": args.rounds,
         "measured": "server time inside Django's handler chain, in-process via the test "
-        "Client; overhead = a variant's percentile minus the open variant's",
+        "Client; overhead = a variant's percentile minus the open variant's, in the same "
+        "child (variants interleaved request by request); over several rounds, the median "
+        "of the rounds' figures",
         "target_overhead_ms": TARGET_OVERHEAD_MS,
-        "databases": runs,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+        "databases": {vendor: _combine(found) for vendor, found in runs["after"].items()},
+        "machine": machine(),
     }
-    for name, run in runs.items():
-        print(
-            f"{name} ({run['server']}), {args.requests:,} requests a variant, "
-            f"load average {run['load_average_at_start'][0]}"
-        )
-        for clock in ("", "_cpu"):
+    if args.baseline:
+        figures["baseline"] = {
+            "revision": _revision(args.baseline),
+            "measured": "src/ of that revision, its children alternating with the new code's",
+            "databases": {vendor: _combine(found) for vendor, found in runs["before"].items()},
+        }
+    record(args.out, figures, _show)
+
+
+def _show(figures: Figures) -> None:
+    versions = [("after", figures["databases"])]
+    if "baseline" in figures:
+        baseline = figures["baseline"]
+        versions.insert(0, (f"before ({baseline['revision'][:10]})", baseline["databases"]))
+    for version, runs in versions:
+        for name, run in runs.items():
             print(
-                f"  {'variant (' + ('wall' if not clock else 'CPU') + ' ms)':<34} {'p50':>7} "
-                f"{'p95':>7}   {'overhead p50':>12} {'p95':>7}"
+                f"{version}: {name} ({run['server']}), {figures['requests_per_variant']:,} "
+                f"requests a variant x {figures['rounds']} round(s), load average "
+                f"{run['load_average_at_start']}"
             )
-            for variant in VARIANTS:
-                server = run[f"server{clock}_ms"][variant]
-                extra = run[f"overhead{clock}_ms"][variant]
+            for clock in CLOCKS:
                 print(
-                    f"  {variant:<34} {server['p50']:7.3f} {server['p95']:7.3f}   "
-                    f"{extra['p50']:12.3f} {extra['p95']:7.3f}"
+                    f"  {'variant (' + ('wall' if not clock else 'CPU') + ' ms)':<34} {'p50':>7} "
+                    f"{'p95':>7}   {'overhead p50':>12} {'p95':>7}"
                 )
-        print(
-            f"  overhead p50 within {TARGET_OVERHEAD_MS} ms: wall {run['within_target']}, "
-            f"CPU {run['within_target_cpu']}"
-        )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    print(f"recorded in {args.out}")
+                for variant in VARIANTS:
+                    server = run[f"server{clock}_ms"][variant]
+                    extra = run[f"overhead{clock}_ms"][variant]
+                    print(
+                        f"  {variant:<34} {server['p50']:7.3f} {server['p95']:7.3f}   "
+                        f"{extra['p50']:12.3f} {extra['p95']:7.3f}"
+                    )
+            print(
+                f"  overhead p50 within {TARGET_OVERHEAD_MS} ms: wall {run['within_target']}, "
+                f"CPU {run['within_target_cpu']}"
+            )
 
 
-def _run(requests: int, work: Path, database_url: str) -> dict[str, Any]:
+def _export_src(revision: str, into: Path) -> Path:
+    """src/ as of `revision`, extracted into `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "src"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def _revision(revision: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", revision], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _run(requests: int, work: Path, database_url: str, src: Path) -> Figures:
     env = child_env(work, database_url)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench"), str(ROOT / "src")])
-    run = run_child(__file__, ["--child", str(requests)], env)
-    for clock in ("", "_cpu"):
-        run[f"within_target{clock}"] = all(
-            extra["p50"] <= TARGET_OVERHEAD_MS for extra in run[f"overhead{clock}_ms"].values()
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "bench"), str(src)])
+    return run_child(__file__, ["--child", str(requests)], env)
+
+
+def _combine(rounds: list[Figures]) -> Figures:
+    """The rounds of one code version on one database: each figure the median of the rounds'
+    (overheads are paired within a child, so their medians are taken, not recomputed)."""
+    combined: Figures = {
+        "server": rounds[0]["server"],
+        "load_average_at_start": [run["load_average_at_start"] for run in rounds],
+    }
+    for key in ("server_ms", "overhead_ms", "server_cpu_ms", "overhead_cpu_ms"):
+        combined[key] = {
+            variant: {
+                stat: round(statistics.median(run[key][variant][stat] for run in rounds), 3)
+                for stat in rounds[0][key][variant]
+            }
+            for variant in VARIANTS
+        }
+    if len(rounds) > 1:
+        combined["overhead_cpu_p50_per_round"] = {
+            variant: [run["overhead_cpu_ms"][variant]["p50"] for run in rounds]
+            for variant in VARIANTS
+        }
+    for clock in CLOCKS:
+        combined[f"within_target{clock}"] = all(
+            extra["p50"] <= TARGET_OVERHEAD_MS for extra in combined[f"overhead{clock}_ms"].values()
         )
-    return run
+    return combined
 
 
-def _measure_in_child(requests: int) -> dict[str, Any]:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pollwatch.settings")
-    os.environ["POLLWATCH_ALLOWED_HOSTS"] = "testserver"
-    import django
-
-    django.setup()
+def _measure_in_child(requests: int) -> Figures:
+    setup_django(test_client=True)
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
 
-    call_command("migrate", verbosity=0)
     settings.ROOT_URLCONF = "auth_overhead_urls"
     settings.MIDDLEWARE = [f"{__name__}.ServerTimer", *settings.MIDDLEWARE]
     station_ids, token, staff_client = _world()
@@ -184,7 +261,7 @@ def _measure_in_child(requests: int) -> dict[str, Any]:
     cpu = {variant: _percentiles(values) for variant, values in cpu_seconds.items()}
     return {
         "server": f"{connection.vendor} {_server_version(connection)}",
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "load_average_at_start": load_average(),
         "server_ms": server,
         "overhead_ms": _overhead(server),
         "server_cpu_ms": cpu,

@@ -90,8 +90,8 @@ def _standing(user_id: Any, station: PollingStation, at: datetime.datetime) -> _
     """The user's observer and their standing at `station`, or None if they are no observer.
 
     Hand-written SQL: the ORM's Subquery, annotations and select_related cost more CPU per
-    submission to build and compile than the database takes to answer (DESIGN: every
-    submission checks this, so nothing of it is cached)."""
+    submission to build and compile than the database takes to answer. Nothing of it is
+    cached: a revocation must block the very next submission."""
     with connection.cursor() as cursor:
         cursor.execute(
             _standing_sql(connection),
