@@ -383,7 +383,8 @@ def _store_together(prepared: Sequence[PreparedCopy]) -> list[Submission | Submi
         # The stations' row locks first, before reading anything (see the module's docstring).
         lock_scope(election, Scope.stations(item.station.pk for item in prepared))
         ids = [item.copy_id for item in prepared]
-        stored = {copy.pk: copy for copy in ProtocolCopy.objects.filter(pk__in=ids)}
+        # Unordered: compiling the model's default ordering costs more than the query.
+        stored = {copy.pk: copy for copy in ProtocolCopy.objects.filter(pk__in=ids).order_by()}
         corrected = _corrections(prepared)
         new: list[tuple[int, PreparedCopy]] = []
         taken: set[UUID] = set()  # corrected by a copy of this batch
@@ -484,8 +485,10 @@ def _corrections(prepared: Sequence[PreparedCopy]) -> dict[UUID, _Corrected]:
     named = {item.supersedes for item in prepared if item.supersedes is not None}
     if not named:
         return {}
-    rows = ProtocolCopy.objects.filter(pk__in=named).values_list(
-        "pk", "station_id", "observer_id", "superseded_by"
+    rows = (
+        ProtocolCopy.objects.filter(pk__in=named)
+        .order_by()
+        .values_list("pk", "station_id", "observer_id", "superseded_by")
     )
     return {pk: _Corrected(station, observer, by is not None) for pk, station, observer, by in rows}
 
