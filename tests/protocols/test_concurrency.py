@@ -110,9 +110,7 @@ def test_concurrent_submissions_at_the_same_stations(
     retried = uuid.uuid4()
 
     def retry() -> Submission:
-        return submit(
-            referendum, copy_id=retried, station=stations[0], group_commit=group_commit
-        )
+        return submit(referendum, copy_id=retried, station=stations[0], group_commit=group_commit)
 
     tasks: list[Callable[[], object]] = [(lambda i=i: observer_night(i)) for i in range(OBSERVERS)]
     results, errors = _in_threads(*tasks, retry, retry, retry)
