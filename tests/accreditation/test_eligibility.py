@@ -148,9 +148,8 @@ def test_two_queries_at_most(small: SmallElection, ready: People) -> None:
 def test_a_submission_learns_the_observer_in_one_query(small: SmallElection, ready: People) -> None:
     user = User.objects.get(pk=ready.observer_user.pk)
     station = type(small.station_101).objects.get(pk=small.station_101.pk)
-    election = type(small.election).objects.get(pk=small.election.pk)
     with CaptureQueriesContext(connection) as queries:
-        found = eligible_observer(user, station, DURING, election=election)
+        found = eligible_observer(user, station, DURING)
         assert isinstance(found, Observer)
         assert found.pk == ready.observer.pk
         assert found.organisation.pk == ready.observer.organisation_id  # loaded with it
@@ -164,21 +163,8 @@ def test_eligible_observer_refuses_as_submission_refusal_does(
     for station, at in ((small.station_101, too_late), (small.station_102, DURING)):
         refusal = submission_refusal(ready.observer_user, station, at)
         assert refusal is not None
-        found = eligible_observer(ready.observer_user, station, at, election=small.election)
+        found = eligible_observer(ready.observer_user, station, at)
         assert found == refusal
-
-
-def test_another_elections_grace_period_is_not_used(small: SmallElection, ready: People) -> None:
-    """Given an election the station is not in, the station's own election decides."""
-    other = build_small_election("lenient-election")
-    other.election.submission_grace = datetime.timedelta(days=30)
-    other.election.save()
-    too_late = POLLS_CLOSE + small.election.submission_grace + datetime.timedelta(seconds=1)
-    found = eligible_observer(
-        ready.observer_user, small.station_101, too_late, election=other.election
-    )
-    assert isinstance(found, str)
-    assert "only within your assignment plus the grace period" in found
 
 
 def test_what_changes_after_an_allowed_check_counts_on_the_next(

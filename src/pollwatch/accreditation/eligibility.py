@@ -46,14 +46,11 @@ def eligible_observer(
     user: AbstractBaseUser | AnonymousUser,
     station: PollingStation,
     at: datetime.datetime,
-    *,
-    election: Election | None = None,
 ) -> Observer | str:
     """The observer `user` submits as (organisation loaded) if they may submit a copy for
     `station` at `at`; else why not, translated (as ``submission_refusal``).
 
-    One query when allowed, whatever the caller knows: the station's own election (its grace
-    period) is read in it. `election` is accepted for callers that have it and not needed.
+    One query when allowed: the station's own election (its grace period) is read in it.
     """
     if not user.is_authenticated:
         return _("You are not registered as an observer.")

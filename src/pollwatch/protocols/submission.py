@@ -295,7 +295,7 @@ def prepare_copy(
     body_sha256 = canonical.body_sha256(body)
     feedback = relation_feedback(spec, clean)
     try:
-        observer = eligible_observer(user, station, at, election=election)
+        observer = eligible_observer(user, station, at)
         if isinstance(observer, str):  # why this user may not submit here now
             raise SubmissionRefused(observer, field="station", kind=RefusalKind.FORBIDDEN)
         verified = signatures.check_copy_signature(
