@@ -103,6 +103,7 @@ def test_last_used_is_written_at_most_once_a_minute() -> None:
     )
     later = authenticate_device_token(issued.token)
     assert later is not None and later.last_used_at > first.last_used_at  # type: ignore[operator]
+    assert DeviceToken.objects.get(pk=first.pk).last_used_at == later.last_used_at  # written
 
 
 def test_only_observers_get_tokens_and_a_name_is_required() -> None:
