@@ -12,8 +12,11 @@ in a temporary data dir; PostgreSQL database `bench_ledger`, created and dropped
 2. integrate: N pending entries of ~400 bytes (bulk-inserted first, not timed) through
    `pollwatch integrate --once`'s code path — sequencing, tiles and entry bundles written to
    disk, checkpoint signed and committed (target: 1,000,000 in <= 20 s on PostgreSQL).
-3. receipts: `c2sp.org/tlog-proof@v1` receipts for random entries, from the tiles on disk,
-   through the HTTP view (target: inclusion proof <= 2 ms).
+3. receipts: `c2sp.org/tlog-proof@v1` receipts for random entries: the inclusion proof from
+   the tiles on disk, and through the in-process tile cache (cold, then warm); the service;
+   the test client; and (`served`) the server time of --requests GETs of the receipt,
+   checkpoint and tile endpoints through Django's WSGI handler, median and p99, wall and CPU
+   (target: <= 2 ms median).
 4. latency: `pollwatch integrate --interval 0.1` runs as a separate process while this one
    appends entries at --rate per second for --seconds, from 8 threads (as web workers);
    latency is an entry's created_at (in the submitting transaction) to the publication of the
@@ -24,6 +27,9 @@ Prints the figures and writes bench/results/ledger_integrate.json (recorded ther
 entries on a heavily loaded machine, before ANALYZE was added after the bulk load);
 ledger_integrate_postgresql.json is the later PostgreSQL run at 1,000,000 (integrate 16.6 s)
 and ledger_latency.json a run at 20,000 entries (`--out`) for append and latency.
+ledger_receipts.json is a `--receipts-only` run at 100,000 entries, with (`--baseline`) the
+same run on the code before the tile cache, made from an export of that commit with
+PYTHONPATH=<export>/src.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +57,12 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "ledger_integrate.json"
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 POSTGRES_DATABASE = "bench_ledger"
-TARGETS = {"integrate_seconds_1m_postgresql": 20.0, "proof_ms": 2.0, "latency_p99_s": 2.0}
+TARGETS = {
+    "integrate_seconds_1m_postgresql": 20.0,
+    "proof_ms": 2.0,
+    "latency_p99_s": 2.0,
+    "served_median_ms": 2.0,
+}
 APPENDS = 2000
 RECEIPTS = 500
 SUBMITTERS = 8
@@ -66,6 +78,119 @@ def _record(n: int) -> dict[str, Any]:
     return {"kind": "bench", "n": n, "station": f"{n % 10411:05d}", "pad": PAD}
 
 
+def _ms(seconds: list[float], fraction: float | None = None) -> float:
+    """Median (or the `fraction` percentile) of `seconds`, in milliseconds."""
+    value = statistics.median(seconds) if fraction is None else _percentile(seconds, fraction)
+    return round(value * 1000, 3)
+
+
+def _start_response(
+    status: str, headers: list[tuple[str, str]], exc_info: Any = None, /
+) -> Callable[[bytes], object]:
+    return _write_nothing
+
+
+def _write_nothing(data: bytes) -> None:
+    pass
+
+
+def _served(paths: list[str]) -> dict[str, float]:
+    """Server time of GET `paths`, one after the other: the WSGI handler's call as a WSGI
+    server makes it (request signals, middleware, URL resolution, view, body, close), in
+    process. Wall time includes the database server's; CPU time is this thread's alone."""
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import RequestFactory
+
+    handler = WSGIHandler()
+    factory = RequestFactory(HTTP_HOST="localhost")
+    wall, cpu = [], []
+    for path in paths:
+        environ = factory.get(path).environ
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        response = handler(environ, _start_response)
+        b"".join(response)
+        response.close()
+        cpu.append(time.thread_time() - start_cpu)
+        wall.append(time.perf_counter() - start)
+        assert response.status_code == 200, (path, response.status_code)
+    return {
+        "median_ms": _ms(wall),
+        "p99_ms": _ms(wall, 0.99),
+        "cpu_median_ms": _ms(cpu),
+        "cpu_p99_ms": _ms(cpu, 0.99),
+    }
+
+
+def _receipts(election: Any, size: int, requests: int) -> dict[str, Any]:
+    """Receipts of random entries: the inclusion proof alone, the service, and the server time
+    of the receipt, checkpoint and tile endpoints over HTTP. Works on the code before the
+    in-process tile cache too (pollwatch.ledger.tile_cache absent), for --baseline."""
+    from django.test import Client
+
+    from pollwatch.core.tlog.tiles import inclusion_proof_from_tiles, tile_path
+    from pollwatch.ledger import serving
+    from pollwatch.ledger.files import LogFiles
+    from pollwatch.ledger.models import LogEntry
+
+    figures: dict[str, Any] = {"receipt_requests": requests}
+    files = LogFiles.of(election)
+    indexes = random.sample(range(size), RECEIPTS)
+    start = time.perf_counter()
+    for index in indexes:
+        inclusion_proof_from_tiles(files.tree_reader(size), index, size)
+    figures["inclusion_proof_from_tiles_ms"] = round(
+        (time.perf_counter() - start) / RECEIPTS * 1000, 3
+    )
+    try:
+        from pollwatch.ledger.tile_cache import inclusion_proof
+    except ImportError:
+        pass
+    else:  # the proof as served: cold (first read of each tile), then warm
+        for label in ("cold", "warm"):
+            seconds = []
+            for index in indexes:
+                begin = time.perf_counter()
+                inclusion_proof(files, index, size)
+                seconds.append(time.perf_counter() - begin)
+            figures[f"inclusion_proof_cached_{label}_ms_median"] = _ms(seconds)
+            figures[f"inclusion_proof_cached_{label}_ms_p99"] = _ms(seconds, 0.99)
+    ids = list(LogEntry.objects.order_by("?").values_list("pk", flat=True)[:RECEIPTS])
+    if hasattr(serving, "locate_entry"):
+
+        def service(entry_id: int) -> bytes:
+            return serving.receipt(serving.locate_entry("bench", entry_id))
+    else:  # the code before this change (--baseline)
+        before: Any = serving
+
+        def service(entry_id: int) -> bytes:
+            return bytes(before.receipt(before.published_state("bench"), entry_id))
+
+    start = time.perf_counter()
+    for entry_id in ids:
+        service(entry_id)
+    figures["receipt_service_ms"] = round((time.perf_counter() - start) / RECEIPTS * 1000, 3)
+    client = Client(HTTP_HOST="localhost")
+    seconds = []
+    for entry_id in ids:
+        start = time.perf_counter()
+        response = client.get(f"/log/bench/receipt/{entry_id}")
+        seconds.append(time.perf_counter() - start)
+        assert response.status_code == 200
+    figures["receipt_http_ms_median"] = _ms(seconds)
+    figures["receipt_http_ms_p99"] = _ms(seconds, 0.99)
+    # Server time: receipts of other entries than above (their tiles read as they come: some
+    # are in the cache from the entries above, others not yet), the checkpoint, and tiles at
+    # random (a verifier's or mirror's fetches).
+    fresh = LogEntry.objects.exclude(pk__in=ids).order_by("?").values_list("pk", flat=True)
+    tiles = [f"/log/bench/{tile_path(0, random.randrange(size // 256))}" for _ in range(requests)]
+    figures["served"] = {
+        "receipt": _served([f"/log/bench/receipt/{entry_id}" for entry_id in fresh[:requests]]),
+        "checkpoint": _served(["/log/bench/checkpoint"] * requests),
+        "tile": _served(tiles),
+    }
+    return figures
+
+
 def child(args: argparse.Namespace) -> dict[str, Any]:
     import django
 
@@ -74,13 +199,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.db.models import F
-    from django.test import Client
 
     from pollwatch.core.tlog import leaf_hash
-    from pollwatch.core.tlog.tiles import inclusion_proof_from_tiles
-    from pollwatch.ledger import serving
     from pollwatch.ledger.appending import append_to_log, canonical_bytes
-    from pollwatch.ledger.files import LogFiles
     from pollwatch.ledger.integration import run
     from pollwatch.ledger.models import LogCheckpoint, LogEntry, LogIndex, LogState, PendingEntry
     from pollwatch.registry.models import Election, ProtocolTemplate
@@ -95,21 +216,22 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
 
     # 1. append: what it adds to the caller's transaction (the commit is the caller's)
     seconds, commits = [], []
-    for n in range(APPENDS):
+    for n in range(0 if args.receipts_only else APPENDS):
         with transaction.atomic():
             start = time.perf_counter()
             append_to_log(election, "bench", _record(n))
             seconds.append(time.perf_counter() - start)
             committed = time.perf_counter()
         commits.append(time.perf_counter() - committed)
-    figures["append_ms_median"] = round(statistics.median(seconds) * 1000, 3)
-    figures["append_ms_p99"] = round(_percentile(seconds, 0.99) * 1000, 3)
-    figures["commit_ms_median_for_reference"] = round(statistics.median(commits) * 1000, 3)
+    if seconds:
+        figures["append_ms_median"] = round(statistics.median(seconds) * 1000, 3)
+        figures["append_ms_p99"] = round(_percentile(seconds, 0.99) * 1000, 3)
+        figures["commit_ms_median_for_reference"] = round(statistics.median(commits) * 1000, 3)
 
     # 2. integrate N pending entries
     load = time.perf_counter()
     rows = []
-    for n in range(APPENDS, args.entries):
+    for n in range(len(seconds), args.entries):
         data = canonical_bytes(_record(n))
         rows.append(LogEntry(election=election, kind="bench", canonical=data,
                              leaf_hash=leaf_hash(data)))  # fmt: skip
@@ -139,28 +261,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     }
 
     # 3. receipts: the inclusion proof from the tiles on disk, the service, the HTTP view
-    files = LogFiles.of(election)
-    indexes = random.sample(range(args.entries), RECEIPTS)
-    start = time.perf_counter()
-    for index in indexes:
-        inclusion_proof_from_tiles(files.tree_reader(state.size), index, state.size)
-    figures["inclusion_proof_from_tiles_ms"] = round(
-        (time.perf_counter() - start) / RECEIPTS * 1000, 3
-    )
-    ids = list(LogEntry.objects.order_by("?").values_list("pk", flat=True)[:RECEIPTS])
-    start = time.perf_counter()
-    for entry_id in ids:
-        serving.receipt(serving.published_state("bench"), entry_id)
-    figures["receipt_service_ms"] = round((time.perf_counter() - start) / RECEIPTS * 1000, 3)
-    client = Client(HTTP_HOST="localhost")
-    seconds = []
-    for entry_id in ids:
-        start = time.perf_counter()
-        response = client.get(f"/log/bench/receipt/{entry_id}")
-        seconds.append(time.perf_counter() - start)
-        assert response.status_code == 200
-    figures["receipt_http_ms_median"] = round(statistics.median(seconds) * 1000, 3)
-    figures["receipt_http_ms_p99"] = round(_percentile(seconds, 0.99) * 1000, 3)
+    figures |= _receipts(election, state.size, args.requests)
+    if args.receipts_only:
+        return figures
 
     # 4. latency under load, the integrator in its own process
     integrator = subprocess.Popen(
@@ -222,6 +325,14 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
     return figures
 
 
+def _revision() -> str:
+    """The commit measured, marked dirty if the working tree differs from it."""
+    head = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True, text=True
+    )
+    return head.stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -230,6 +341,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--receipts-only", action="store_true", help="integrate, then receipts; no append or load"
+    )
+    parser.add_argument("--requests", type=int, default=1000, help="HTTP requests per endpoint")
+    parser.add_argument("--database", default=POSTGRES_DATABASE, help="scratch PostgreSQL db")
+    parser.add_argument(
+        "--baseline", type=Path, help="a results file of the code before a change, kept as before"
+    )
+    parser.add_argument("--label", default="", help="what code was measured, kept in the results")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -238,20 +358,24 @@ def main() -> None:
     arguments = [
         "--child", "--entries", str(args.entries), "--batch", str(args.batch),
         "--rate", str(args.rate), "--seconds", str(args.seconds),
+        "--requests", str(args.requests),
+        *(["--receipts-only"] if args.receipts_only else []),
     ]  # fmt: skip
     results = []
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory() as work:
             if backend == "postgresql":
-                with scratch_postgres_database(POSTGRES_SERVER, POSTGRES_DATABASE) as url:
+                with scratch_postgres_database(POSTGRES_SERVER, args.database) as url:
                     figures = run_child(__file__, arguments, child_env(Path(work), url))
             else:
                 figures = run_child(__file__, arguments, child_env(Path(work), None))
         results.append(figures)
         print(json.dumps(figures, indent=2))
-    record = {
+    record: dict[str, Any] = {
         "bench": "ledger_integrate",
         "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "revision": _revision(),
+        "code": args.label,
         "targets": TARGETS,
         "results": results,
         "machine": {
@@ -261,6 +385,8 @@ def main() -> None:
             "note": "2 cores shared with other work while measuring",
         },
     }
+    if args.baseline is not None:
+        record["before"] = json.loads(args.baseline.read_text(encoding="utf-8"))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"recorded in {args.out}")
