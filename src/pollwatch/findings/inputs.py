@@ -12,6 +12,7 @@ A copy is expected — a missing one is a finding — where an observer is assig
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -35,6 +36,9 @@ from pollwatch.findings.columns import (
 from pollwatch.official.models import OfficialResult
 from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.registry.models import Commission, Election, PollingStation
+
+# What pg_export_snapshot() returns, e.g. 00000003-0000001B-1.
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
 # The nil UUID stands for "corrects no copy": columns read in bulk must never be NULL.
 _NIL_UUID = "'00000000-0000-0000-0000-000000000000'"
@@ -143,7 +147,11 @@ def _in_snapshot(snapshot: str, read: Callable[[], T]) -> T:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+            # A utility statement takes no bound parameter: the id, PostgreSQL's own
+            # (pg_export_snapshot), is checked and written in as a literal.
+            if not _SNAPSHOT_ID.fullmatch(snapshot):
+                raise InputsError(f"unexpected snapshot id {snapshot!r}")
+            cursor.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             return read()
     finally:
         connection.close()
