@@ -1,5 +1,5 @@
 """Authentication reads what it depends on fresh on every request, by hand-written SQL
-(accounts/rows.py): whatever is revoked between two requests is refused on the second, and
+(pollwatch/rows.py): whatever is revoked between two requests is refused on the second, and
 the rows read by hand are the rows the ORM reads."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from pollwatch.accounts import rows
+from pollwatch import rows
 from pollwatch.accounts.backends import CONFIRMED_TOTP_DEVICES, AccountBackend
 from pollwatch.accounts.device_tokens import (
     authenticate_device_token,

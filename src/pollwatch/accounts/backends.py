@@ -12,7 +12,7 @@ from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
-from pollwatch.accounts import rows
+from pollwatch import rows
 
 # The user's confirmed TOTP devices, read with the user: the OTP middleware (accounts/otp.py)
 # needs the session's device next, and one round trip is cheaper than two.

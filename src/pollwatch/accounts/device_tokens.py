@@ -14,7 +14,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pollwatch.accounts import rows
+from pollwatch import rows
 from pollwatch.accounts.audit import record_action
 from pollwatch.accounts.models import DeviceToken
 from pollwatch.accounts.roles import is_observer

@@ -17,7 +17,7 @@ from django_otp.middleware import OTPMiddleware  # type: ignore[import-untyped]
 from django_otp.models import Device  # type: ignore[import-untyped]
 from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
-from pollwatch.accounts import rows
+from pollwatch import rows
 from pollwatch.accounts.backends import CONFIRMED_TOTP_DEVICES
 
 

@@ -12,7 +12,7 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import connections, router
 from django.utils import timezone
 
-from pollwatch.accounts import rows
+from pollwatch import rows
 
 
 class SessionStore(db.SessionStore):

@@ -23,7 +23,7 @@ from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils.translation import gettext as _
 
-from pollwatch.accounts import rows
+from pollwatch import rows
 from pollwatch.accreditation.models import (
     Accreditation,
     AccreditationStatus,

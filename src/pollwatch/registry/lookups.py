@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import connections, router
 
-from pollwatch.accounts import rows
+from pollwatch import rows
 from pollwatch.registry.models import Election, PollingStation, ProtocolTemplate
 
 
