@@ -466,3 +466,12 @@ def test_a_forgery_under_a_small_order_key_never_gets_in(required: Referendum) -
         "device_key",
         "not registered to you",
     )
+
+
+@pytest.mark.parametrize("key", [str(2**63), "9" * 40])
+def test_a_key_id_beyond_any_row_is_not_registered(required: Referendum, key: str) -> None:
+    payload = copy_payload(required)
+    client = phone(required.observer_user)
+    signature = b64(bytes(64))
+    response = post(client, {**payload, "device_key": key, "signature": signature})
+    refused(response, 403, "device_key", "not registered to you")

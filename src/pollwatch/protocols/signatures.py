@@ -35,6 +35,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from pollwatch import rows
 from pollwatch.accreditation.models import DeviceKey, Observer
 from pollwatch.core.tlog.ed25519 import (
     PUBLIC_KEY_SIZE,
@@ -57,6 +58,9 @@ User = AbstractBaseUser | AnonymousUser
 def signed_message(copy_id: UUID, body: Mapping[str, Any]) -> bytes:
     """The exact bytes a device signs for the copy ``copy_id`` with this body."""
     return SIGNED_PREFIX + str(copy_id).encode("ascii") + b"\n" + canonical.canonical_bytes(body)
+
+
+_BIGINT_LIMIT = 2**63  # a key id beyond the column's range names no key
 
 
 @functools.lru_cache(maxsize=4096)
@@ -217,12 +221,21 @@ def key_base64(key: DeviceKey) -> str:
 
 def _named_key(observer: Observer, device_key: str) -> DeviceKey:
     """The observer's key named by its id (decimal) or its raw public key (base64)."""
-    keys = DeviceKey.objects.filter(observer=observer)
+    # Hand-written: the ORM's query, ordered by the model's default, cost ~3 ms of CPU to
+    # build per signed submission on a small server.
+    key: DeviceKey | None
     if device_key.isascii() and device_key.isdigit():
-        key = keys.filter(pk=int(device_key)).first()
+        number = int(device_key)
+        key = (
+            rows.fetch_one(DeviceKey, "t.observer_id = %s AND t.id = %s", [observer.pk, number])
+            if number < _BIGINT_LIMIT
+            else None
+        )
     else:
         raw = _decode(device_key, _DEVICE_KEY)
-        key = keys.filter(public_key=raw).first()
+        key = rows.fetch_one(
+            DeviceKey, "t.observer_id = %s AND t.public_key = %s", [observer.pk, raw]
+        )
     if key is None:
         raise SubmissionRefused(
             _(
