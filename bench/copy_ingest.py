@@ -158,6 +158,7 @@ def _run(
         "seconds": round(outcome.seconds, 2),
         "latency_ms": http_load.percentiles(outcome.latencies),
         "receipt_latency_ms": http_load.percentiles(receipts),
+        "copies_per_transaction": _copies_per_transaction(url),
         "cpu_ms_per_copy": {
             "app_server": round(1000 * (cpu_after["app"] - cpu_before["app"]) / per_copy, 2),
             "integrator": round(
@@ -264,6 +265,18 @@ def _receipt_latencies(url: str, after_entry: int) -> list[float]:
         (published[bisect.bisect_right(sizes, index)][1] - created).total_seconds()
         for created, index in entries
     ]
+
+
+def _copies_per_transaction(url: str) -> float:
+    """How many copies group commit stored together, on average: rows a transaction inserted
+    share its id (xmin)."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT count(*)::float / count(DISTINCT xmin::text) FROM protocols_protocolcopy"
+        ).fetchone()
+    return round(row[0], 2) if row else 0.0
 
 
 def _stored_copies(url: str) -> int:
