@@ -136,6 +136,18 @@ def test_two_corrections_of_one_copy_in_a_group(referendum: Referendum) -> None:
     assert ProtocolCopy.objects.count() == 4
 
 
+def test_a_copy_and_its_correction_in_one_group(referendum: Referendum) -> None:
+    first = prepared(referendum, values=figures(yes=520))
+    correction = prepared(referendum, supersedes=first.copy_id)
+    outcomes = store_copies([first, correction])
+    assert all(isinstance(o, Submission) and o.created for o in outcomes)
+    stored = ProtocolCopy.objects.get(pk=first.copy_id)
+    assert stored.superseded_by.pk == correction.copy_id
+    # Only the correction is current: the first copy's broken relation is not a finding.
+    at_station = Finding.objects.filter(station=referendum.station, present=True)
+    assert not at_station.filter(kind="relation-broken-on-copy").exists()
+
+
 def test_copies_of_two_elections_are_not_stored_together(referendum: Referendum) -> None:
     from dataclasses import replace
 

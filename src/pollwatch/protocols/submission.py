@@ -399,6 +399,8 @@ def _store_together(prepared: Sequence[PreparedCopy]) -> list[Submission | Submi
                 continue
             copy = _copy_row(item)
             stored[item.copy_id] = copy
+            # A later copy of the group may correct this one, as if it came just after.
+            corrected[item.copy_id] = _Corrected(item.station.pk, item.observer.pk, False)
             if item.supersedes is not None:
                 taken.add(item.supersedes)
             new.append((index, item))
