@@ -82,10 +82,12 @@ class GroupCommit:
     def _store(self, group: list[_Waiting]) -> None:
         try:
             outcomes = self._store_copies([waiting.copy for waiting in group])
-        except Exception as error:  # each of the group's requests answers with it, none hangs
+        except BaseException as error:  # each of the group's requests answers with it, none hangs
             for waiting in group:
                 waiting.error = error
                 waiting.done = True
+            if not isinstance(error, Exception):
+                raise  # the process is stopping: the leader's thread stops too
             return
         for waiting, outcome in zip(group, outcomes, strict=True):
             waiting.outcome = outcome
