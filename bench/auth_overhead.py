@@ -59,6 +59,7 @@ from harness import (
     heading,
     load_average,
     machine,
+    percentiles_ms,
     record,
     run_child,
     setup_django,
@@ -257,8 +258,8 @@ def _measure_in_child(requests: int) -> Figures:
                 wall, cpu = _server_seconds[-1]
                 seconds[variant].append(wall)
                 cpu_seconds[variant].append(cpu)
-    server = {variant: _percentiles(values) for variant, values in seconds.items()}
-    cpu = {variant: _percentiles(values) for variant, values in cpu_seconds.items()}
+    server = {variant: percentiles_ms(values, cuts=(95,)) for variant, values in seconds.items()}
+    cpu = {variant: percentiles_ms(values, cuts=(95,)) for variant, values in cpu_seconds.items()}
     return {
         "server": f"{connection.vendor} {_server_version(connection)}",
         "load_average_at_start": load_average(),
@@ -343,17 +344,6 @@ def _world() -> tuple[list[int], str, Any]:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return [s.pk for s in stations], token, staff
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(s * 1000 for s in seconds)
-    cut = statistics.quantiles(ms, n=100, method="inclusive")
-    return {
-        "p50": round(statistics.median(ms), 3),
-        "p95": round(cut[94], 3),
-        "mean": round(statistics.fmean(ms), 3),
-        "max": round(ms[-1], 3),
-    }
 
 
 def _server_version(connection: Any) -> str:

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import http_load
-from harness import child_env, run_child, scratch_postgres_database
+from harness import child_env, percentiles_ms, run_child, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "copy_ingest.json"
@@ -156,8 +156,8 @@ def _run(
         "errors": len(outcome.failures) + len(warm_outcome.failures),
         "error_samples": (warm_outcome.samples + outcome.samples)[:5],
         "seconds": round(outcome.seconds, 2),
-        "latency_ms": http_load.percentiles(outcome.latencies),
-        "receipt_latency_ms": http_load.percentiles(receipts),
+        "latency_ms": percentiles_ms(outcome.latencies),
+        "receipt_latency_ms": percentiles_ms(receipts),
         "copies_per_transaction": _copies_per_transaction(url),
         "cpu_ms_per_copy": {
             "app_server": round(1000 * (cpu_after["app"] - cpu_before["app"]) / per_copy, 2),

@@ -34,7 +34,6 @@ import os
 import platform
 import pstats
 import random
-import statistics
 import tempfile
 import time
 import uuid
@@ -43,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import child_env, percentiles_ms, run_child, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "copy_submission.json"
@@ -186,9 +185,9 @@ def _child(stations: int, submissions: int) -> dict[str, Any]:
         "server": f"{connection.vendor} {_server_version(connection)}",
         "queries_per_submission": len(queries),
         "queries": [sql[:200] for sql in queries],
-        "service": _percentiles([wall for wall, _cpu in service_timed]),
-        "service_cpu": _percentiles([cpu for _wall, cpu in service_timed]),
-        "api": _percentiles(api_seconds),
+        "service": percentiles_ms([wall for wall, _cpu in service_timed]),
+        "service_cpu": percentiles_ms([cpu for _wall, cpu in service_timed]),
+        "api": percentiles_ms(api_seconds),
         # CPU of this process per submission, whatever else the machine was doing (the
         # benchmark's own bookkeeping included, the database server's work not).
         "process_cpu_ms": {
@@ -334,19 +333,6 @@ def _server_version(connection: Any) -> str:
             "SELECT sqlite_version()" if connection.vendor == "sqlite" else "SHOW server_version"
         )
         return str(cursor.fetchone()[0])
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(value * 1000 for value in seconds)
-    cuts = statistics.quantiles(ms, n=100, method="inclusive")
-    return {
-        "n": len(ms),
-        "p50": round(statistics.median(ms), 3),
-        "p90": round(cuts[89], 3),
-        "p99": round(cuts[98], 3),
-        "mean": round(statistics.fmean(ms), 3),
-        "max": round(ms[-1], 3),
-    }
 
 
 if __name__ == "__main__":

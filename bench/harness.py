@@ -13,6 +13,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -197,3 +198,21 @@ def setup_django(*, test_client: bool = False) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+def percentiles_ms(
+    seconds: list[float], cuts: tuple[int, ...] = (90, 99), digits: int = 3
+) -> dict[str, float]:
+    """Durations in seconds summarised in milliseconds: count, median, the percentiles
+    ``cuts``, mean and maximum (just the count when there are fewer than two)."""
+    ms = sorted(value * 1000 for value in seconds)
+    if len(ms) < 2:
+        return {"n": len(ms)}
+    quantiles = statistics.quantiles(ms, n=100, method="inclusive")
+    return {
+        "n": len(ms),
+        "p50": round(statistics.median(ms), digits),
+        **{f"p{cut}": round(quantiles[cut - 1], digits) for cut in cuts},
+        "mean": round(statistics.fmean(ms), digits),
+        "max": round(ms[-1], digits),
+    }

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -112,18 +111,3 @@ def _fail(out: Outcome, message: str) -> None:
     out.failures.append(message)
     if len(out.samples) < 5:
         out.samples.append(message)
-
-
-def percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(value * 1000 for value in seconds)
-    if len(ms) < 2:
-        return {"n": len(ms)}
-    cuts = statistics.quantiles(ms, n=100, method="inclusive")
-    return {
-        "n": len(ms),
-        "p50": round(statistics.median(ms), 2),
-        "p90": round(cuts[89], 2),
-        "p99": round(cuts[98], 2),
-        "mean": round(statistics.fmean(ms), 2),
-        "max": round(ms[-1], 2),
-    }

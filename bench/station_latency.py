@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -40,6 +39,7 @@ from harness import (
     description,
     fresh_database,
     machine,
+    percentiles_ms,
     record,
     report_to_parent,
     results_file,
@@ -309,8 +309,8 @@ def _measure(slug: str, station_ids: list[int], stations: int) -> dict[str, Any]
         client_seconds = [_get(client, path) for path in paths]
         results[name] = {
             "n": len(paths),
-            "server_ms": _percentiles(_server_seconds),
-            "client_ms": _percentiles(client_seconds),
+            "server_ms": percentiles_ms(_server_seconds),
+            "client_ms": percentiles_ms(client_seconds),
         }
     return results
 
@@ -329,18 +329,6 @@ def _get(client: Any, path: str) -> float:
     if response.status_code != 200:
         raise SystemExit(f"GET {path}: {response.status_code} {response.content[:300]!r}")
     return elapsed
-
-
-def _percentiles(seconds: list[float]) -> dict[str, float]:
-    ms = sorted(value * 1000 for value in seconds)
-    cuts = statistics.quantiles(ms, n=100, method="inclusive")
-    return {
-        "p50": round(statistics.median(ms), 3),
-        "p90": round(cuts[89], 3),
-        "p99": round(cuts[98], 3),
-        "mean": round(statistics.fmean(ms), 3),
-        "max": round(ms[-1], 3),
-    }
 
 
 if __name__ == "__main__":
