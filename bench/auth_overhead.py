@@ -17,8 +17,9 @@ drift hits them alike:
 - device_token_and_submission_rule
                    the same plus accreditation.eligibility.submission_refusal (the rule every
                    submission checks: accredited, assigned, inside the window; one query)
-- staff_session    api_auth with a verified session cookie (the session row, then the user
-                   with their TOTP devices, read by the middleware; the second-factor check)
+- staff_session    api_auth with a verified session cookie (the session row joined to its
+                   user and their TOTP devices, one query read by the middleware; the
+                   second-factor check)
 
 Server time is measured by a middleware placed first (all middleware, URL resolution, auth,
 the operation and its queries), as wall time and as the thread's CPU time: on a shared machine

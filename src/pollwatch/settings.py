@@ -75,7 +75,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, handed the user read with the session row (one query for both)
+    "pollwatch.accounts.sessions.AuthenticationMiddleware",
     # django-otp's OTPMiddleware (request.user.is_verified(): passed TOTP), device read cheaply
     "pollwatch.accounts.otp.VerifiedDeviceMiddleware",
     "pollwatch.accounts.middleware.SecondFactorMiddleware",  # staff: TOTP before anything
@@ -157,9 +158,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 
-# Django's database sessions and ModelBackend, with the session row and its user each read by
-# one hand-written query (pollwatch/accounts/sessions.py, backends.py): still read on every
-# request, so a logout or a deactivation takes effect at once.
+# Django's database sessions and ModelBackend, with the session row, its user and their TOTP
+# devices read by one hand-written query (pollwatch/accounts/sessions.py, backends.py): still
+# read on every request, so a logout or a deactivation takes effect at once.
 SESSION_ENGINE = "pollwatch.accounts.sessions"
 AUTHENTICATION_BACKENDS = ["pollwatch.accounts.backends.AccountBackend"]
 

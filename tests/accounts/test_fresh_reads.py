@@ -9,7 +9,6 @@ import datetime
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,15 +17,17 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from pollwatch import rows
-from pollwatch.accounts.backends import CONFIRMED_TOTP_DEVICES, AccountBackend
+from pollwatch.accounts.backends import AccountBackend
 from pollwatch.accounts.device_tokens import (
     authenticate_device_token,
     issue_device_token,
     revoke_device_token,
 )
-from pollwatch.accounts.models import DeviceToken
+from pollwatch.accounts.models import DeviceToken, Session
 from pollwatch.accounts.otp import VerifiedDeviceMiddleware
 from pollwatch.accounts.roles import Role
+from pollwatch.accounts.sessions import SessionStore
+from pollwatch.accounts.user_devices import CONFIRMED_TOTP_DEVICES
 from tests.accounts.factories import login_verified, make_user
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.accounts.probe_api")]
@@ -133,14 +134,15 @@ def test_a_malformed_device_id_in_the_session_verifies_nothing(persistent_id: st
     assert client.get(WHOAMI).status_code == 401
 
 
-def test_a_verified_staff_session_costs_two_small_queries() -> None:
-    """The session row; its user with their confirmed TOTP devices."""
+def test_a_verified_staff_session_costs_one_query() -> None:
+    """The session row joined to its user and their confirmed TOTP devices, through the real
+    middleware chain."""
     client, _analyst = _staff_client()
     with CaptureQueriesContext(connection) as queries:
         assert client.get(WHOAMI).status_code == 200
-    tables = [_table(query["sql"]) for query in queries.captured_queries]
-    assert tables == ["django_session", "auth_user"]
-    assert "otp_totp_totpdevice" in queries.captured_queries[1]["sql"]
+    assert [_table(query["sql"]) for query in queries.captured_queries] == ["accounts_session"]
+    for table in ("auth_user", "otp_totp_totpdevice"):
+        assert table in queries.captured_queries[0]["sql"]
 
 
 def test_the_backend_loads_the_users_confirmed_devices_only() -> None:
@@ -177,9 +179,13 @@ def test_the_session_rows_read_by_hand_are_the_rows_the_orm_reads() -> None:
         User.objects.get(pk=analyst.pk)
     )
     key = client.cookies[settings.SESSION_COOKIE_NAME].value
-    by_hand = rows.fetch_one(Session, "t.session_key = %s", [key])
-    assert _fields(by_hand) == _fields(Session.objects.get(pk=key))
-    assert rows.fetch_one(Session, "t.session_key = %s", ["no-such-session"]) is None
+    store = SessionStore(key)
+    assert _fields(store._get_session_from_db()) == _fields(Session.objects.get(pk=key))
+    user = store._user_read
+    assert _fields(user) == _fields(User.objects.get(pk=analyst.pk))
+    assert list(map(_fields, getattr(user, CONFIRMED_TOTP_DEVICES))) == [_fields(device)]
+    unknown = SessionStore("no-such-session")
+    assert unknown._get_session_from_db() is None and unknown._user_read is None
 
 
 def _fields(instance: object) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""Accounts' own records: the audit log, observers' device tokens, login failures."""
+"""Accounts' own records: the audit log, observers' device tokens, login failures, sessions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -135,3 +136,30 @@ class LoginLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}: {self.consecutive_failures} failures"
+
+
+class Session(AbstractBaseSession):
+    """A web session (SESSION_ENGINE accounts/sessions.py), with its logged-in user's id beside
+    the data, so that the session's read joins the user and their devices in one statement.
+
+    `user` is filled from the session data whenever the session is saved; the data stays what
+    Django trusts, the column only says which user to read along. Deleting a user deletes
+    their sessions (CASCADE, done by the ORM). No database constraint: a login racing the
+    deletion of its user would otherwise fail to insert its session, which Django's `create()`
+    takes for a key collision and retries forever; a session naming a missing user is refused
+    anyway (the backend finds no such user).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    @classmethod
+    def get_session_store_class(cls) -> type[Any]:
+        from pollwatch.accounts.sessions import SessionStore
+
+        return SessionStore

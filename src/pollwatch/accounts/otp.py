@@ -1,7 +1,7 @@
 """django-otp's middleware, with the session's TOTP device taken from those read with the user.
 
-AccountBackend (accounts/backends.py) reads the user's confirmed TOTP devices in the same
-query as the user; the device the session names is picked from them, or, for a user loaded
+The user's confirmed TOTP devices are read in the same query as the user (accounts/
+user_devices.py); the device the session names is picked from them, or, for a user loaded
 otherwise, read by one hand-written query. django-otp still decides whether the device counts
 (it must belong to the session's user and be confirmed, else the session forgets it). Nothing
 outlives the request, so a deleted or unconfirmed device stops counting at once.
@@ -18,7 +18,7 @@ from django_otp.models import Device  # type: ignore[import-untyped]
 from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
 from pollwatch import rows
-from pollwatch.accounts.backends import CONFIRMED_TOTP_DEVICES
+from pollwatch.accounts.user_devices import CONFIRMED_TOTP_DEVICES
 
 
 class VerifiedDeviceMiddleware(OTPMiddleware):
