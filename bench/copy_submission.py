@@ -247,7 +247,7 @@ def _prepared(slug: str, seat: Any) -> Callable[[], Any]:
     """``submit_copy`` for one seat, its arguments read beforehand (as the API reads them)."""
     from django.contrib.auth.models import User
 
-    from pollwatch.protocols.submission import submit_copy
+    from pollwatch.protocols.submission import CopyInput, submit_copy
     from pollwatch.registry.models import Election, PollingStation
 
     data = _body(slug, seat)
@@ -256,15 +256,13 @@ def _prepared(slug: str, seat: Any) -> Callable[[], Any]:
     station = PollingStation.objects.get(pk=seat.station_id)
 
     def submit() -> Any:
-        result = submit_copy(
-            user=user,
+        submitted = CopyInput(
             copy_id=uuid.UUID(data["id"]),
-            election=election,
-            station=station,
             figures=data["figures"],
             all_members_signed=True,
             certified=True,
         )
+        result = submit_copy(user, election, station, submitted)
         assert result.created
         return result
 

@@ -11,7 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pollwatch.accounts.roles import Role
-from pollwatch.accreditation.eligibility import eligible_observer, submission_refusal
+from pollwatch.accreditation.eligibility import (
+    eligible_observer,
+    judge,
+    station_and_standing,
+    submission_refusal,
+)
 from pollwatch.accreditation.models import Accreditation, Observer
 from tests.accreditation.conftest import (
     POLLS_CLOSE,
@@ -203,3 +208,62 @@ def test_the_observer_is_loaded_as_the_orm_loads_it(small: SmallElection, ready:
         assert {
             f.attname: getattr(instance, f.attname) for f in type(orm)._meta.concrete_fields
         } == {f.attname: getattr(orm, f.attname) for f in type(orm)._meta.concrete_fields}
+
+
+def test_a_submission_reads_the_station_and_the_rule_in_one_query(
+    small: SmallElection, ready: People
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        found = station_and_standing(
+            ready.observer_user.pk, small.station_101.pk, small.election.slug, DURING
+        )
+        assert found is not None
+        station, standing = found
+        allowed = judge(standing, station, DURING)
+    assert len(queries) == 1
+    assert station.pk == small.station_101.pk
+    assert station.election.slug == small.election.slug  # loaded with it
+    assert station.election.template.pk == small.election.template_id
+    assert isinstance(allowed, Observer) and allowed.pk == ready.observer.pk
+    assert allowed.organisation.pk == ready.observer.organisation_id
+
+
+def test_the_standing_read_with_the_station_judges_as_eligible_observer_does(
+    small: SmallElection, ready: People
+) -> None:
+    """Every kind of answer, both ways: allowed, outside the window, not assigned here, not an
+    observer at all, pending, revoked."""
+    too_late = POLLS_CLOSE + small.election.submission_grace + datetime.timedelta(seconds=1)
+    cases: list[tuple[User, object, datetime.datetime]] = [
+        (ready.observer_user, small.station_101, DURING),
+        (ready.observer_user, small.station_101, too_late),
+        (ready.observer_user, small.station_102, DURING),
+        (ready.analyst, small.station_101, DURING),
+    ]
+
+    def both_ways() -> list[tuple[object, object]]:
+        answers = []
+        for user, station, at in cases:
+            found = station_and_standing(user.pk, station.pk, small.election.slug, at)  # type: ignore[attr-defined]
+            assert found is not None
+            judged = judge(found[1], found[0], at)
+            expected = eligible_observer(user, station, at)  # type: ignore[arg-type]
+            answers.append((getattr(judged, "pk", judged), getattr(expected, "pk", expected)))
+        return answers
+
+    for status in ("accredited", "pending", "revoked"):
+        Accreditation.objects.filter(observer=ready.observer).update(status=status)
+        answers = both_ways()
+        assert all(judged == expected for judged, expected in answers), answers
+    assert answers[0][0] == "Your accreditation for this election has been revoked."
+    assert answers[3][0] == "You are not registered as an observer."
+
+
+def test_no_station_and_standing_for_a_station_outside_the_election(
+    small: SmallElection, ready: People
+) -> None:
+    other = build_small_election("other-referendum")
+    user = ready.observer_user.pk
+    assert station_and_standing(user, other.station_101.pk, small.election.slug, DURING) is None
+    assert station_and_standing(user, small.station_101.pk, "no-such-election", DURING) is None
+    assert station_and_standing(user, 10**9, small.election.slug, DURING) is None

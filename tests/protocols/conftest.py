@@ -3,11 +3,13 @@ assigned to its stations and people in every other role."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,7 +17,7 @@ from django.test import override_settings
 
 from pollwatch.accounts.roles import Role
 from pollwatch.accreditation.models import Observer, Organisation
-from pollwatch.protocols.submission import Submission, submit_copy
+from pollwatch.protocols.submission import CopyInput, Submission, submit_copy
 from pollwatch.registry.models import PollingStation
 from pollwatch.registry.protocol_templates import load_shipped_template
 from tests.accreditation.conftest import (
@@ -79,20 +81,26 @@ def submit(
     copy_id: uuid.UUID | None = None,
     station: PollingStation | None = None,
     values: Mapping[str, object] | None = None,
-    **options: object,
+    at: datetime.datetime = COUNT_DONE,
+    group_commit: bool = False,
+    **given: Any,
 ) -> Submission:
-    arguments: dict[str, object] = {
-        "user": user or referendum.observer_user,
-        "copy_id": copy_id or uuid.uuid4(),
-        "election": referendum.small.election,
-        "station": station or referendum.station,
-        "figures": figures() if values is None else values,
-        "all_members_signed": True,
-        "certified": True,
-        "at": COUNT_DONE,
-    }
-    arguments.update(options)
-    return submit_copy(**arguments)  # type: ignore[arg-type]
+    """``submit_copy`` of a copy by ``user`` (the observer) at ``station`` (station 101) whose
+    arithmetic holds, unless ``values`` says otherwise; ``given``: more CopyInput fields."""
+    submitted = CopyInput(
+        copy_id=copy_id or uuid.uuid4(),
+        figures=figures() if values is None else values,
+        all_members_signed=True,
+        certified=True,
+    )
+    return submit_copy(
+        user or referendum.observer_user,
+        referendum.small.election,
+        station or referendum.station,
+        dataclasses.replace(submitted, **given),
+        at=at,
+        group_commit=group_commit,
+    )
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pollwatch.ledger.models import LogEntry, PendingEntry
 from pollwatch.protocols.group_commit import GroupCommit
 from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.protocols.submission import (
+    CopyInput,
     PreparedCopy,
     RefusalKind,
     Submission,
@@ -37,14 +38,16 @@ def prepared(
     supersedes: uuid.UUID | None = None,
 ) -> PreparedCopy:
     ready = prepare_copy(
-        user=user or referendum.observer_user,  # type: ignore[arg-type]
-        copy_id=copy_id or uuid.uuid4(),
-        election=referendum.small.election,
-        station=station or referendum.station,  # type: ignore[arg-type]
-        figures=figures() if values is None else values,
-        all_members_signed=True,
-        certified=True,
-        supersedes=supersedes,
+        user or referendum.observer_user,  # type: ignore[arg-type]
+        referendum.small.election,
+        station or referendum.station,  # type: ignore[arg-type]
+        CopyInput(
+            copy_id=copy_id or uuid.uuid4(),
+            figures=figures() if values is None else values,
+            all_members_signed=True,
+            certified=True,
+            supersedes=supersedes,
+        ),
         at=COUNT_DONE,
     )
     assert isinstance(ready, PreparedCopy)

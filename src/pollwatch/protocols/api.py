@@ -12,11 +12,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Router, Status, UploadedFile
 
 from pollwatch.accounts.api_auth import api_auth
 from pollwatch.accounts.roles import is_observer
+from pollwatch.accreditation.eligibility import station_and_standing
 from pollwatch.accreditation.sharing import can_see_exif, visible_copies
 from pollwatch.protocols.models import Photo, ProtocolCopy
 from pollwatch.protocols.photos import public_image_bytes, store_photo
@@ -31,8 +33,13 @@ from pollwatch.protocols.schemas import (
     SubmissionOut,
 )
 from pollwatch.protocols.signatures import observer_keys, register_device_key, revoke_device_key
-from pollwatch.protocols.submission import Problem, RefusalKind, SubmissionRefused, submit_copy
-from pollwatch.registry.lookups import station_in_election
+from pollwatch.protocols.submission import (
+    CopyInput,
+    Problem,
+    RefusalKind,
+    SubmissionRefused,
+    submit_copy,
+)
 from pollwatch.registry.models import Election, PollingStation
 
 router = Router(tags=["protocol copies"], auth=api_auth)
@@ -71,9 +78,12 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
     one, or any signature that does not verify, is a 422 naming `signature`. A copy whose
     arithmetic is wrong is stored: `feedback` says which control relations are broken.
     """
-    # The station with its election in one query; which one is missing only when one is.
-    station = station_in_election(body.station, body.election)
-    if station is None:
+    at = timezone.now()
+    # The station, its election and the user's standing there in one query; which one is
+    # missing is asked only when one is.
+    found = station_and_standing(request.user.pk, body.station, body.election, at)
+    standing = None
+    if found is None:
         election = Election.objects.filter(slug=body.election).first()
         if election is None:
             message = _("There is no election %(slug)s.") % {"slug": body.election}
@@ -84,21 +94,21 @@ def submit_protocol_copy(request: HttpRequest, body: CopyIn) -> Status[Any]:
                 "station", _("There is no polling station with id %(id)d.") % {"id": body.station}
             )
     else:
+        station, standing = found
         election = station.election
+    submitted = CopyInput(
+        copy_id=body.id,
+        figures=body.figures,
+        all_members_signed=body.all_members_signed,
+        certified=body.certified,
+        photo_sha256s=body.photos,
+        supersedes=body.supersedes,
+        device_key=None if body.device_key is None else str(body.device_key),
+        signature=body.signature,
+    )
     try:
         submission = submit_copy(
-            user=request.user,
-            copy_id=body.id,
-            election=election,
-            station=station,
-            figures=body.figures,
-            all_members_signed=body.all_members_signed,
-            certified=body.certified,
-            photo_sha256s=body.photos,
-            supersedes=body.supersedes,
-            device_key=None if body.device_key is None else str(body.device_key),
-            signature=body.signature,
-            group_commit=True,
+            request.user, election, station, submitted, at=at, standing=standing, group_commit=True
         )
     except SubmissionRefused as refused:
         return _refusal(refused)

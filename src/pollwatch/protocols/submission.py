@@ -42,7 +42,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from pollwatch.accreditation.eligibility import eligible_observer, submission_refusal
+from pollwatch.accreditation.eligibility import (
+    Standing,
+    eligible_observer,
+    judge,
+    submission_refusal,
+)
 from pollwatch.accreditation.models import Observer
 from pollwatch.core.protocol import ProtocolTemplateSpec
 from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
@@ -57,6 +62,7 @@ from pollwatch.registry.models import Election, PollingStation
 __all__ = [
     "FIGURE_FACTOR",
     "FIGURE_FLOOR",
+    "CopyInput",
     "PreparedCopy",
     "Problem",
     "RefusalKind",
@@ -197,46 +203,44 @@ class PreparedCopy:
     feedback: tuple[RelationFeedback, ...]
 
 
+@dataclass(frozen=True)
+class CopyInput:
+    """What an observer hands in: the copy as typed, with its evidence and signature.
+
+    ``device_key`` (a registered key's id or base64 public key) and ``signature`` (base64) are
+    the device's detached signature, checked by ``signatures.check_copy_signature``."""
+
+    copy_id: UUID
+    figures: Mapping[str, object]
+    all_members_signed: bool
+    certified: bool
+    photo_sha256s: Sequence[str] = ()
+    supersedes: UUID | None = None
+    device_key: str | None = None
+    signature: str | None = None
+
+
 def submit_copy(
-    *,
     user: AbstractBaseUser | AnonymousUser,
-    copy_id: UUID,
     election: Election,
     station: PollingStation,
-    figures: Mapping[str, object],
-    all_members_signed: bool,
-    certified: bool,
-    photo_sha256s: Sequence[str] = (),
-    supersedes: UUID | None = None,
-    device_key: str | None = None,
-    signature: str | None = None,
+    submitted: CopyInput,
+    *,
     at: datetime.datetime | None = None,
+    standing: Standing | None = None,
     group_commit: bool = False,
 ) -> Submission:
     """Store one observer's copy and recheck its station's findings, in one transaction.
 
-    ``device_key`` (a registered key's id or base64 public key) and ``signature`` (base64) are
-    the device's detached signature, checked by ``signatures.check_copy_signature``.
+    ``standing``: the user's standing at the station at ``at``, when the caller read it with
+    the station (``eligibility.station_and_standing``); else it is read here.
     ``group_commit``: share the transaction with the submissions other threads of this
     process are making at the same moment (``group_commit.py``) — the web API's way.
     Raises SubmissionRefused (nothing written) on bad input, when the user may not submit for
     the station now, when the signature is missing where required or does not verify, or when
-    ``copy_id`` names a different submission.
+    the copy's id names a different submission.
     """
-    prepared = prepare_copy(
-        user=user,
-        copy_id=copy_id,
-        election=election,
-        station=station,
-        figures=figures,
-        all_members_signed=all_members_signed,
-        certified=certified,
-        photo_sha256s=photo_sha256s,
-        supersedes=supersedes,
-        device_key=device_key,
-        signature=signature,
-        at=at,
-    )
+    prepared = prepare_copy(user, election, station, submitted, at=at, standing=standing)
     if isinstance(prepared, Submission):
         return prepared
     if group_commit:
@@ -251,22 +255,16 @@ def submit_copy(
 
 
 def prepare_copy(
-    *,
     user: AbstractBaseUser | AnonymousUser,
-    copy_id: UUID,
     election: Election,
     station: PollingStation,
-    figures: Mapping[str, object],
-    all_members_signed: bool,
-    certified: bool,
-    photo_sha256s: Sequence[str] = (),
-    supersedes: UUID | None = None,
-    device_key: str | None = None,
-    signature: str | None = None,
+    submitted: CopyInput,
+    *,
     at: datetime.datetime | None = None,
+    standing: Standing | None = None,
 ) -> PreparedCopy | Submission:
     """Check a submission as far as can be done without locking its station: the copy to
-    store, or — when ``copy_id`` is already stored — the stored copy, for a retry of the same
+    store, or — when its id is already stored — the stored copy, for a retry of the same
     submission by the same user (even one no longer allowed to submit: it was accepted in
     time). Raises SubmissionRefused as ``submit_copy`` does."""
     at = at or timezone.now()
@@ -281,49 +279,52 @@ def prepare_copy(
             field="station",
         )
     spec = template_spec(election.template)
-    clean = check_figures(spec, figures, figure_limit(station.registered_voters))
-    shas = _check_photo_references(photo_sha256s)
+    clean = check_figures(spec, submitted.figures, figure_limit(station.registered_voters))
+    shas = _check_photo_references(submitted.photo_sha256s)
     body = canonical.copy_body(
         election_slug=election.slug,
         station_code=station.code,
         figures=clean,
-        all_members_signed=all_members_signed,
-        certified=certified,
+        all_members_signed=submitted.all_members_signed,
+        certified=submitted.certified,
         photo_sha256s=shas,
-        supersedes=supersedes,
+        supersedes=submitted.supersedes,
     )
     body_sha256 = canonical.body_sha256(body)
     feedback = relation_feedback(spec, clean)
     try:
-        observer = eligible_observer(user, station, at)
+        if standing is None:
+            observer = eligible_observer(user, station, at)
+        else:
+            observer = judge(standing, station, at)
         if isinstance(observer, str):  # why this user may not submit here now
             raise SubmissionRefused(observer, field="station", kind=RefusalKind.FORBIDDEN)
         verified = signatures.check_copy_signature(
             observer=observer,
             election=election,
-            copy_id=copy_id,
+            copy_id=submitted.copy_id,
             body=body,
-            device_key=device_key,
-            signature=signature,
+            device_key=submitted.device_key,
+            signature=submitted.signature,
         )
         photos = _uploaded_photos(shas)
     except SubmissionRefused:
-        stored = ProtocolCopy.objects.filter(pk=copy_id).first()
+        stored = ProtocolCopy.objects.filter(pk=submitted.copy_id).first()
         if stored is None:
             raise
         return Submission(_retried(stored, user, body_sha256), False, feedback)
     return PreparedCopy(
         user_id=user.pk,
-        copy_id=copy_id,
+        copy_id=submitted.copy_id,
         election=election,
         station=station,
         observer=observer,
         figures=clean,
-        all_members_signed=all_members_signed,
-        certified=certified,
+        all_members_signed=submitted.all_members_signed,
+        certified=submitted.certified,
         photos=photos,
         photo_sha256s=tuple(shas),
-        supersedes=supersedes,
+        supersedes=submitted.supersedes,
         body=body,
         body_sha256=body_sha256,
         signed=(verified[0].pk, verified[1]) if verified else (None, None),

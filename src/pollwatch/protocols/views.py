@@ -42,7 +42,12 @@ from pollwatch.protocols.signatures import (
     register_device_key,
     revoke_device_key,
 )
-from pollwatch.protocols.submission import SubmissionRefused, submit_copy, template_spec
+from pollwatch.protocols.submission import (
+    CopyInput,
+    SubmissionRefused,
+    submit_copy,
+    template_spec,
+)
 from pollwatch.registry import selectors
 from pollwatch.registry.models import PollingStation
 
@@ -282,17 +287,19 @@ def _submit(
     """Store the copy; on refusal put each problem beside its field."""
     try:
         submission = submit_copy(
-            user=request.user,
-            copy_id=form.cleaned_data["client_id"],
-            election=station.election,
-            station=station,
-            figures=form.figures(),
-            all_members_signed=form.cleaned_data["all_members_signed"],
-            certified=form.cleaned_data["certified"],
-            photo_sha256s=photos,
-            supersedes=form.cleaned_data["supersedes"],
-            device_key=form.cleaned_data["device_key"] or None,
-            signature=form.cleaned_data["signature"] or None,
+            request.user,
+            station.election,
+            station,
+            CopyInput(
+                copy_id=form.cleaned_data["client_id"],
+                figures=form.figures(),
+                all_members_signed=form.cleaned_data["all_members_signed"],
+                certified=form.cleaned_data["certified"],
+                photo_sha256s=photos,
+                supersedes=form.cleaned_data["supersedes"],
+                device_key=form.cleaned_data["device_key"] or None,
+                signature=form.cleaned_data["signature"] or None,
+            ),
         )
     except SubmissionRefused as refused:
         for problem in refused.problems:
