@@ -1,5 +1,6 @@
 """Serving the log: tlog-tiles endpoints with their content types and cache headers, only what
-the committed checkpoint covers; receipts and consistency proofs that verify; the API."""
+the committed checkpoint covers; receipts and consistency proofs that verify, and no receipt
+that does not; what a checkpoint gives kept only while it is the latest; the API."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import pytest
 from django.test import Client
 
 from pollwatch.core.tlog import MemoryTree, leaf_hash, verify_consistency
+from pollwatch.core.tlog.cosignature import CosignatureSigner
+from pollwatch.core.tlog.note import parse_note, sign_note
 from pollwatch.core.tlog.receipt import verify_receipt
+from pollwatch.ledger import serving
 from pollwatch.ledger.appending import append_to_log
 from pollwatch.ledger.files import LogFiles
 from pollwatch.ledger.integration import integrate_pending
 from pollwatch.ledger.keys import log_verifier
 from pollwatch.ledger.models import LogEntry, LogState
-from tests.web.factories import SmallElection
+from tests.web.factories import SmallElection, build_small_election
 
 SIZE = 300
 
@@ -138,6 +142,78 @@ def test_a_receipt_is_always_against_the_latest_checkpoint(
     body = _get(url)[1]
     assert verify_receipt(body, bytes(entry.leaf_hash), verifier).checkpoint.size == SIZE + 40
     assert body.endswith(LogState.objects.get().checkpoint.encode())
+
+
+def test_what_a_checkpoint_gives_is_kept_only_while_it_is_the_latest(
+    small: SmallElection, log: MemoryTree
+) -> None:
+    slug = small.election.slug
+    verifier = log_verifier(LogState.objects.get().origin)
+    early = LogEntry.objects.get(log_index__index=3)
+    assert _get(f"/log/{slug}/receipt/{early.pk}")[0] == 200
+    kept = serving.published_log(slug)
+    assert serving.published_log(slug) is kept  # the same checkpoint: nothing worked out again
+    assert _get(f"/log/{slug}/tile/0/002.p/88")[0] == 404  # beyond this checkpoint
+    for n in range(SIZE, 2 * SIZE):
+        append_to_log(small.election, "note", {"n": n})
+    integrate_pending()
+    state = LogState.objects.get()
+    assert serving.published_log(slug) is not kept
+    assert _get(f"/log/{slug}/checkpoint")[1] == state.checkpoint.encode()
+    status, body, _ = _get(f"/log/{slug}/tile/0/002.p/88")  # only the new checkpoint has it
+    assert status == 200 and body == LogFiles.of(small.election).read("tile/0/002.p/88")
+    late = LogEntry.objects.get(log_index__index=2 * SIZE - 1)
+    for entry in (early, late):
+        body = _get(f"/log/{slug}/receipt/{entry.pk}")[1]
+        verified = verify_receipt(body, bytes(entry.leaf_hash), verifier)
+        assert verified.checkpoint.size == 2 * SIZE
+        assert body.endswith(state.checkpoint.encode())
+
+
+def test_a_cosignature_on_the_same_checkpoint_is_served_at_once(
+    small: SmallElection, log: MemoryTree
+) -> None:
+    entry = LogEntry.objects.get(log_index__index=7)
+    urls = [f"/log/{small.election.slug}/{path}" for path in (f"receipt/{entry.pk}", "checkpoint")]
+    etags = [Client().get(url).headers["ETag"] for url in urls]
+    note = parse_note(LogState.objects.get().checkpoint.encode())
+    witness = CosignatureSigner("witness.test", bytes([2]) * 32, clock=lambda: 1_800_000_000)
+    cosigned = sign_note(note.text, [witness], note.signatures)
+    LogState.objects.update(checkpoint=cosigned.decode())  # as witnessing publishes it
+    for url, etag in zip(urls, etags, strict=True):
+        response = Client().get(url, headers={"If-None-Match": etag})
+        assert response.status_code == 200 and response.headers["ETag"] != etag
+        assert response.content.endswith(cosigned)
+
+
+def test_a_receipt_is_served_only_if_it_verifies(
+    small: SmallElection, log: MemoryTree, caplog: pytest.LogCaptureFixture
+) -> None:
+    entry = LogEntry.objects.get(log_index__index=5)
+    url = f"/log/{small.election.slug}/receipt/{entry.pk}"
+    files = LogFiles.of(small.election)
+    good = files.read("tile/0/000")
+    # The hash of leaf 4, the first in entry 5's proof, damaged on disk.
+    files.write("tile/0/000", good[:128] + bytes([good[128] ^ 1]) + good[129:])
+    status, body, headers = _get(url)
+    assert status == 503 and headers["Retry-After"] == "5" and b"rebuilt" in body
+    assert "do not give the inclusion proof" in caplog.text
+    files.write("tile/0/000", good)  # as the integrator rebuilds it
+    status, body, _ = _get(url)  # the damaged tile, held since, is dropped and read again
+    assert status == 200
+    verifier = log_verifier(LogState.objects.get().origin)
+    assert verify_receipt(body, bytes(entry.leaf_hash), verifier).index == 5
+
+
+def test_an_entry_of_another_election_has_no_receipt_here(
+    small: SmallElection, log: MemoryTree
+) -> None:
+    other = append_to_log(build_small_election("other-referendum").election, "note", {"n": 0})
+    integrate_pending()
+    status, body, headers = _get(f"/log/{small.election.slug}/receipt/{other.pk}")
+    assert status == 404 and f"has no entry {other.pk}".encode() in body
+    assert "Retry-After" not in headers
+    assert _get(f"/log/other-referendum/receipt/{other.pk}")[0] == 200
 
 
 def test_receipts_and_the_checkpoint_revalidate_by_etag(

@@ -1,6 +1,7 @@
 """Proofs served through the in-process tile cache: the same as computed from all the leaves, at
 sizes that exercise full and partial tiles on three levels; a tile replaced on disk is read
-afresh; the cache holds at most its capacity; a tile of the wrong length is refused."""
+afresh (by a tree kept across requests, once it forgets its tiles); the cache, and a tree,
+hold at most its capacity; a tile of the wrong length is refused."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from pollwatch.core.tlog import MemoryTree, TileError, leaf_hash
+from pollwatch.core.tlog.proof import inclusion_path
 from pollwatch.core.tlog.tiles import integrate, tile_path
 from pollwatch.ledger.files import LogFiles
 from pollwatch.ledger.tile_cache import (
+    CachedTree,
     TileCache,
     consistency_proof,
     hash_tile,
@@ -76,6 +79,25 @@ def test_a_tile_replaced_on_disk_is_read_again(tmp_path: Path) -> None:
     assert cache.tile(path, 256) is cache.tile(path, 256)
     files.write(tile_path(0, 0), bytes(reversed(first)))  # rebuilt: renamed into place
     assert cache.tile(path, 256).hashes == bytes(reversed(first))
+
+
+def test_a_kept_tree_reads_a_replaced_tile_once_it_forgets(tmp_path: Path) -> None:
+    cache = TileCache()
+    files, tree = _log(tmp_path, 256)
+    kept = CachedTree(files, 256, cache)
+    assert kept(0, 4) == tree.levels[0][4]
+    files.write(tile_path(0, 0), bytes(32) * 256)  # rebuilt: renamed into place
+    assert kept(0, 4) == tree.levels[0][4]  # held: no look at the file
+    kept.forget()
+    assert kept(0, 4) == bytes(32)
+
+
+def test_a_kept_tree_holds_at_most_the_caches_capacity(tmp_path: Path) -> None:
+    files, tree = _log(tmp_path, 256 * 5)
+    kept = CachedTree(files, 256 * 5, TileCache(capacity=2))
+    for index in range(0, 256 * 5, 128):
+        assert inclusion_path(kept, index, 256 * 5) == tree.inclusion_proof(index)
+        assert 1 <= len(kept) <= 2
 
 
 def test_the_cache_keeps_at_most_its_capacity(tmp_path: Path) -> None:

@@ -7,24 +7,34 @@ immutable (a full tile never changes; a partial tile of width W never changes ei
 one has another path).
 
 Every request reads the published state afresh, in one hand-written statement (a receipt's
-also gives the entry's index), so it is always the latest checkpoint and never what the
-integrator has not published; proofs come from tiles kept in memory (`tile_cache`).
+also gives the entry's leaf hash and index), so it is always the latest checkpoint and never
+what the integrator has not published; proofs come from tiles kept in memory (`tile_cache`).
+What follows from a checkpoint alone (its bytes, ETag, root, the tiles of its tree) is kept
+with it while it is the latest: a request whose statement returns the same checkpoint reuses
+it, one that returns another (the log grew, or a witness cosigned) starts afresh. A receipt is
+checked against the checkpoint's root before it is served.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Field, Model
 
 from pollwatch.core.tlog.checkpoint import parse_checkpoint
 from pollwatch.core.tlog.cosignature import cosignature_timestamp
 from pollwatch.core.tlog.note import NoteSignature, parse_note
+from pollwatch.core.tlog.proof import inclusion_path
 from pollwatch.core.tlog.receipt import Receipt
 from pollwatch.core.tlog.tiles import tile_width
+from pollwatch.core.tlog.verify import root_from_inclusion_proof
 from pollwatch.ledger import tile_cache
 from pollwatch.ledger.files import LogFiles
 from pollwatch.ledger.keys import log_verifier
@@ -33,6 +43,10 @@ from pollwatch.ledger.witnessing import configured_witnesses
 from pollwatch.registry.models import Election
 
 MAX_ID = (1 << 63) - 1  # entry ids are signed 64-bit in both databases
+KEPT_LOGS = 256
+"""Published logs kept with what their checkpoint gives (one per election and data dir)."""
+
+logger = logging.getLogger(__name__)
 
 
 class NotServed(Exception):
@@ -41,6 +55,11 @@ class NotServed(Exception):
 
 class NotYet(NotServed):
     """Not in a checkpoint yet: ask again in a second."""
+
+
+class DamagedTiles(OSError):
+    """The log's tiles on disk do not give its checkpoint's root: served like missing files
+    (503, try again), as the integrator rebuilds them from the database."""
 
 
 @dataclass(frozen=True)
@@ -53,14 +72,30 @@ class PublishedLog:
     size: int
     checkpoint: str
 
-    @property
+    # Worked out once per checkpoint: `_latest` keeps this object while it is the latest.
+    @functools.cached_property
     def files(self) -> LogFiles:
         return LogFiles.of_slug(self.slug)
 
-    @property
+    @functools.cached_property
+    def signed(self) -> bytes:
+        """The signed checkpoint as served."""
+        return self.checkpoint.encode()
+
+    @functools.cached_property
     def version(self) -> str:
         """Names the checkpoint, cosignatures included (an ETag for what is served from it)."""
-        return hashlib.sha256(self.checkpoint.encode()).hexdigest()[:20]
+        return hashlib.sha256(self.signed).hexdigest()[:20]
+
+    @functools.cached_property
+    def root(self) -> bytes:
+        """The root hash the checkpoint signs."""
+        return parse_checkpoint(parse_note(self.signed).text).root_hash
+
+    @functools.cached_property
+    def tree(self) -> tile_cache.CachedTree:
+        """The checkpoint's tree, its tiles held across requests (`CachedTree`)."""
+        return tile_cache.CachedTree(self.files, self.size)
 
 
 @dataclass(frozen=True)
@@ -70,6 +105,7 @@ class LocatedEntry:
     log: PublishedLog
     entry_id: int
     index: int
+    leaf_hash: bytes
 
 
 def _column(model: type[Model], name: str) -> str:
@@ -81,40 +117,62 @@ def _column(model: type[Model], name: str) -> str:
 
 @functools.cache
 def _published_sql(vendor: str, with_entry: bool) -> str:
-    """The log state of an election by slug (and an entry's index in it), in one statement:
-    serving runs it on every request, where building the same query with the ORM would cost
-    more than running it."""
+    """The log state of an election by slug (and an entry's leaf hash and index in it), in
+    one statement: serving runs it on every request, where building the same query with the
+    ORM would cost more than running it. Scalar subqueries rather than joins: PostgreSQL runs
+    them in about half the time (0.13 against 0.27 ms a receipt's, measured in a loop)."""
     del vendor  # part of the cache key: quoting is the connection's
-    state, election, log_index = (m._meta.db_table for m in (LogState, Election, LogIndex))
-    columns = ", ".join(f"s.{_column(LogState, f)}" for f in ("origin", "size", "checkpoint"))
-    sql = f"SELECT s.{_column(LogState, 'election')}, {columns}"
-    if with_entry:
-        sql += f", i.{_column(LogIndex, 'index')}"
-    sql += (
-        f" FROM {state} s INNER JOIN {election} e"
-        f" ON e.{_column(Election, 'id')} = s.{_column(LogState, 'election')}"
+    state, election, entry, log_index = (
+        m._meta.db_table for m in (LogState, Election, LogEntry, LogIndex)
     )
+    log = f"s.{_column(LogState, 'election')}"
+    columns = ", ".join(f"s.{_column(LogState, f)}" for f in ("origin", "size", "checkpoint"))
+    sql = f"SELECT {log}, {columns}"
     if with_entry:
+        # The entry's own election is checked; its index row is the integrator's, of the same.
         sql += (
-            f" LEFT JOIN {log_index} i ON i.{_column(LogIndex, 'entry')} = %s"
-            f" AND i.{_column(LogIndex, 'election')} = s.{_column(LogState, 'election')}"
+            f", (SELECT le.{_column(LogEntry, 'leaf_hash')} FROM {entry} le"
+            f" WHERE le.{_column(LogEntry, 'id')} = %s"
+            f" AND le.{_column(LogEntry, 'election')} = {log})"
+            f", (SELECT i.{_column(LogIndex, 'index')} FROM {log_index} i"
+            f" WHERE i.{_column(LogIndex, 'entry')} = %s)"
         )
-    return sql + f" WHERE e.{_column(Election, 'slug')} = %s"
+    return sql + (
+        f" FROM {state} s WHERE {log} = (SELECT e.{_column(Election, 'id')} FROM {election} e"
+        f" WHERE e.{_column(Election, 'slug')} = %s)"
+    )
 
 
-def _published(slug: str, entry_id: int | None) -> tuple[PublishedLog, int | None]:
-    """The published log, and the index of `entry_id` in it if that entry has one."""
+_latest: dict[tuple[str, str], PublishedLog] = {}
+
+
+def _published(slug: str, entry_id: int | None) -> tuple[PublishedLog, Sequence[Any]]:
+    """The published log, and for `entry_id` its leaf hash and index (None if the log has no
+    such entry, or it has no index yet)."""
     parameters: list[str | int | None] = [slug]
     if entry_id is not None:
         # An id beyond the column's range matches nothing (and must not reach the driver).
-        parameters.insert(0, entry_id if entry_id <= MAX_ID else None)
+        bound = entry_id if entry_id <= MAX_ID else None
+        parameters = [bound, bound, slug]
     with connection.cursor() as cursor:
         cursor.execute(_published_sql(connection.vendor, entry_id is not None), parameters)
         row = cursor.fetchone()
     if row is None or not row[3]:
         raise NotServed(f"election {slug!r} has no published log")
-    log = PublishedLog(row[0], slug, row[1], row[2], row[3])
-    return log, None if entry_id is None else row[4]
+    return _kept(slug, row[0], row[1], row[2], row[3]), row[4:]
+
+
+def _kept(slug: str, election_id: int, origin: str, size: int, checkpoint: str) -> PublishedLog:
+    """The kept PublishedLog of this checkpoint, or a new one kept in its place."""
+    key = (str(settings.DATA_DIR), slug)  # the data dir: tests and tools may point elsewhere
+    log = _latest.get(key)
+    fields = (checkpoint, election_id, size, origin)
+    if log is None or (log.checkpoint, log.election_id, log.size, log.origin) != fields:
+        log = PublishedLog(election_id, slug, origin, size, checkpoint)
+        if len(_latest) >= KEPT_LOGS:
+            _latest.clear()
+        _latest[key] = log
+    return log
 
 
 def published_log(slug: str) -> PublishedLog:
@@ -125,14 +183,12 @@ def published_log(slug: str) -> PublishedLog:
 def locate_entry(slug: str, entry_id: int) -> LocatedEntry:
     """Entry `entry_id` of the election's log, if the latest checkpoint holds it: NotServed if
     the log has no such entry, NotYet if it is not in a checkpoint yet."""
-    log, index = _published(slug, entry_id)
+    log, (leaf_hash, index) = _published(slug, entry_id)
+    if leaf_hash is None:
+        raise NotServed(f"log {log.origin} has no entry {entry_id}")
     if index is None or index >= log.size:
-        if entry_id > MAX_ID or not (
-            LogEntry.objects.filter(pk=entry_id, election_id=log.election_id).exists()
-        ):
-            raise NotServed(f"log {log.origin} has no entry {entry_id}")
         raise NotYet(f"entry {entry_id} is not in a checkpoint yet")
-    return LocatedEntry(log, entry_id, index)
+    return LocatedEntry(log, entry_id, index, bytes(leaf_hash))
 
 
 def tile_bytes(log: PublishedLog, level: int | None, index: int, width: int) -> bytes:
@@ -146,9 +202,22 @@ def tile_bytes(log: PublishedLog, level: int | None, index: int, width: int) -> 
 
 def receipt(entry: LocatedEntry) -> bytes:
     """The `c2sp.org/tlog-proof@v1` receipt of `entry` against the latest checkpoint."""
+    return Receipt(entry.index, tuple(_inclusion_proof(entry)), entry.log.signed).encode()
+
+
+def _inclusion_proof(entry: LocatedEntry) -> list[bytes]:
+    """The entry's inclusion proof, once it leads from its leaf hash to the checkpoint's root:
+    the checkpoint's tree holds its tiles without looking at the files again, so a tile read
+    while damaged is found here, and read again in case it has been rebuilt since."""
     log = entry.log
-    proof = tile_cache.inclusion_proof(log.files, entry.index, log.size)
-    return Receipt(entry.index, tuple(proof), log.checkpoint.encode()).encode()
+    for _ in range(2):
+        proof = inclusion_path(log.tree, entry.index, log.size)
+        if root_from_inclusion_proof(entry.leaf_hash, entry.index, log.size, proof) == log.root:
+            return proof
+        log.tree.forget()
+    logger.error("log %s: the tiles do not give the inclusion proof of entry %s (index %s)",
+                 log.origin, entry.entry_id, entry.index)  # fmt: skip
+    raise DamagedTiles(f"the tiles of log {log.origin} do not match its checkpoint")
 
 
 def consistency(log: PublishedLog, size1: int, size2: int | None) -> list[bytes]:

@@ -109,13 +109,26 @@ class CachedTree:
     """Complete-subtree hashes of the tree of `tree_size` leaves of the log in `files`, from
     tiles in TILES (each tile at the width this tree size implies, C2SP tlog-tiles §Partial
     Tiles). A core.tlog.proof SubtreeHash; it serves proofs in smaller trees too, as their
-    complete subtrees are the larger tree's."""
+    complete subtrees are the larger tree's.
+
+    Each tile is looked up in TILES (a stat of its file) the first time this tree needs it,
+    then held here: a tree kept across requests (serving keeps one per published checkpoint)
+    skips those stats, so a tile rebuilt on disk since is seen only after `forget`. At most
+    `cache.capacity` tiles are held, so a long-lived tree stays within the cache's bound."""
 
     def __init__(self, files: LogFiles, tree_size: int, cache: TileCache = TILES) -> None:
         self.root = f"{files.directory}{os.sep}"  # joined by hand: pathlib costs more here
         self.tree_size = tree_size
         self.cache = cache
-        self._tiles: dict[tuple[int, int], TileNodes] = {}  # this tree's, without a stat each
+        self._tiles: dict[tuple[int, int], TileNodes] = {}
+
+    def __len__(self) -> int:
+        """How many tiles this tree holds."""
+        return len(self._tiles)
+
+    def forget(self) -> None:
+        """Look every tile up in TILES again (and so read afresh any file replaced since)."""
+        self._tiles = {}
 
     def __call__(self, height: int, index: int) -> bytes:
         if (index + 1) << height > self.tree_size:
@@ -129,7 +142,10 @@ class CachedTree:
         if nodes is None:
             width = tile_width(level, tile_index, self.tree_size)
             path = self.root + tile_path(level, tile_index, width)
-            nodes = self._tiles[(level, tile_index)] = self.cache.tile(path, width)
+            nodes = self.cache.tile(path, width)
+            if len(self._tiles) >= self.cache.capacity:
+                self._tiles = {}
+            self._tiles[(level, tile_index)] = nodes
         return nodes.subtree(rest, position >> rest)
 
 

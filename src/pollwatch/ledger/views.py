@@ -72,7 +72,7 @@ def _served(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 def checkpoint(request: HttpRequest, election: str) -> HttpResponse:
     """The latest signed (and cosigned) checkpoint (C2SP tlog-tiles §Checkpoints)."""
     log = serving.published_log(election)
-    return _fresh(request, f'"{log.version}"', log.checkpoint.encode)
+    return _fresh(request, f'"{log.version}"', lambda: log.signed)
 
 
 @_served
