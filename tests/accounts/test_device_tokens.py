@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pollwatch.accounts.device_tokens import (
@@ -127,3 +129,27 @@ def test_revoking_twice_is_refused_and_both_steps_are_audited() -> None:
     assert DeviceToken.objects.get().revoked_at == revoked_at
     actions = list(AuditEntry.objects.order_by("id").values_list("action", flat=True))
     assert actions == ["device_token.create", "device_token.revoke"]
+
+
+def test_a_stale_token_is_marked_used_in_the_statement_that_reads_it_on_postgresql() -> None:
+    issued = issue_device_token(make_user("olga", Role.OBSERVER), "phone")
+    with CaptureQueriesContext(connection) as queries:
+        found = authenticate_device_token(issued.token)
+    assert found is not None and found.last_used_at is not None
+    assert DeviceToken.objects.get(pk=found.pk).last_used_at == found.last_used_at  # written
+    # SQLite's round trips cost nothing: there the mark is a second statement
+    assert len(queries) == (1 if connection.vendor == "postgresql" else 2)
+
+
+def test_a_token_that_is_refused_is_not_marked_used() -> None:
+    observer = make_user("olga", Role.OBSERVER)
+    deactivated = issue_device_token(observer, "phone")
+    revoked = issue_device_token(observer, "tablet")
+    revoke_device_token(observer, revoked.device)
+    User.objects.filter(pk=observer.pk).update(is_active=False)
+    for issued in (deactivated, revoked):
+        assert authenticate_device_token(issued.token) is None
+        assert DeviceToken.objects.get(pk=issued.device.pk).last_used_at is None
+    User.objects.filter(pk=observer.pk).update(is_active=True)
+    assert authenticate_device_token(revoked.token) is None
+    assert DeviceToken.objects.get(pk=revoked.device.pk).last_used_at is None

@@ -71,25 +71,31 @@ def revoke_device_token(actor: AbstractBaseUser, device: DeviceToken) -> DeviceT
 
 def authenticate_device_token(token: str) -> DeviceToken | None:
     """The live token matching `token` (its user loaded), or None: unknown, revoked, or its
-    user deactivated. One query, read fresh on every call: a revocation or deactivation
-    refuses the very next request."""
+    user deactivated. Read fresh on every call: a revocation or deactivation refuses the very
+    next request. One statement on PostgreSQL, which also marks a token not used for a while
+    as used now; two on SQLite when it does (its round trips cost nothing)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
+    sha256 = token_sha256(token)
+    now = timezone.now()
+    adapt = connection.ops.adapt_datetimefield_value
+    marks_while_reading = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        cursor.execute(_live_token_sql(connection), [token_sha256(token)])
+        if marks_while_reading:
+            parameters = [adapt(now), sha256, adapt(now - LAST_USED_RESOLUTION), sha256]
+            cursor.execute(_live_token_marked_sql(connection), parameters)
+        else:
+            cursor.execute(_live_token_sql(connection), [sha256])
         row = cursor.fetchone()
     if row is None:
         return None
     device = rows.instance(DeviceToken, row[: rows.width(DeviceToken)], connection)
     user = rows.instance(get_user_model(), row[rows.width(DeviceToken) :], connection)
     DeviceToken.user.field.set_cached_value(device, user)
-    now = timezone.now()
     if device.last_used_at is None or now - device.last_used_at >= LAST_USED_RESOLUTION:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _mark_used_sql(connection),
-                [connection.ops.adapt_datetimefield_value(now), device.pk],
-            )
+        if not marks_while_reading:
+            with connection.cursor() as cursor:
+                cursor.execute(_mark_used_sql(connection), [adapt(now), device.pk])
         device.last_used_at = now
     return device
 
@@ -100,6 +106,24 @@ def _mark_used_sql(connection: BaseDatabaseWrapper) -> str:
     update, compiled, costs several times the statement)."""
     quote = connection.ops.quote_name
     return f"UPDATE {quote(DeviceToken._meta.db_table)} SET last_used_at = %s WHERE id = %s"
+
+
+@rows.per_vendor
+def _live_token_marked_sql(connection: BaseDatabaseWrapper) -> str:
+    """PostgreSQL: ``_live_token_sql``, with the live token marked used now if it was last used
+    a while ago, in one statement (a data-modifying WITH runs whether or not it is read; the
+    SELECT sees the row as it was, so it says whether the mark was due).
+    Parameters: now, the hash, the moment before which a use is stale, the hash."""
+    user = get_user_model()
+    quote = connection.ops.quote_name
+    return (
+        f"WITH marked AS (UPDATE {quote(DeviceToken._meta.db_table)} m SET last_used_at = %s "
+        "WHERE m.token_sha256 = %s AND m.revoked_at IS NULL "
+        "AND (m.last_used_at IS NULL OR m.last_used_at <= %s) "
+        f"AND EXISTS (SELECT 1 FROM {quote(user._meta.db_table)} a "
+        f"WHERE a.{quote(user._meta.pk.column)} = m.user_id AND a.is_active)) "
+        f"{_live_token_sql(connection)}"
+    )
 
 
 @rows.per_vendor
