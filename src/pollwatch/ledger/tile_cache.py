@@ -166,5 +166,5 @@ def hash_tile(files: LogFiles, tree_size: int, level: int, index: int, width: in
     current = tile_width(level, index, tree_size)
     if not 1 <= width <= current:
         raise TileError(f"a tree of size {tree_size} does not cover this tile at {width}")
-    path = str(files.path(tile_path(level, index, current)))
+    path = f"{files.directory}{os.sep}{tile_path(level, index, current)}"  # as CachedTree
     return TILES.tile(path, current).hashes[: width * HASH_SIZE]
