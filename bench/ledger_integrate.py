@@ -27,16 +27,28 @@ Prints the figures and writes bench/results/ledger_integrate.json (recorded ther
 entries on a heavily loaded machine, before ANALYZE was added after the bulk load);
 ledger_integrate_postgresql.json is the later PostgreSQL run at 1,000,000 (integrate 16.6 s)
 and ledger_latency.json a run at 20,000 entries (`--out`) for append and latency.
-ledger_receipts.json is a `--receipts-only` run at 100,000 entries, with (`--baseline`) the
-same run on the code before the tile cache, made from an export of that commit with
-PYTHONPATH=<export>/src.
+ledger_receipts.json is a `--receipts-only` run at 100,000 entries with, as "before", the same
+run on earlier code: `--before REV` runs it in the same invocation from an export of commit
+REV (`git archive`, run with PYTHONPATH=<export>/src; this script and harness.py are the
+current ones), each database's before and after children one after the other; `--rounds N`
+runs N such pairs, the order alternating (before first in odd rounds). `--baseline FILE`
+instead keeps the results file of an earlier run.
+
+    .venv/bin/python bench/ledger_integrate.py --entries 100000 --receipts-only \
+        --before HEAD --rounds 2 --out bench/results/ledger_receipts.json --database <db>
+
+`inclusion_proof_from_tiles` reads every tile from disk, no database involved: its wall time
+is given with this thread's CPU time beside it, as the PostgreSQL child shares the machine
+with the server's background work after the bulk load and integration.
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import contextlib
 import datetime
+import io
 import json
 import os
 import platform
@@ -44,6 +56,7 @@ import random
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -66,6 +79,7 @@ TARGETS = {
 APPENDS = 2000
 RECEIPTS = 500
 SUBMITTERS = 8
+INSERT_BATCH = 5000  # rows per INSERT: server-side binding allows 65,535 parameters
 PAD = "x" * 300  # a canonical record of about 400 bytes, like a protocol copy's
 
 
@@ -135,11 +149,14 @@ def _receipts(election: Any, size: int, requests: int) -> dict[str, Any]:
     figures: dict[str, Any] = {"receipt_requests": requests}
     files = LogFiles.of(election)
     indexes = random.sample(range(size), RECEIPTS)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     for index in indexes:
         inclusion_proof_from_tiles(files.tree_reader(size), index, size)
     figures["inclusion_proof_from_tiles_ms"] = round(
         (time.perf_counter() - start) / RECEIPTS * 1000, 3
+    )
+    figures["inclusion_proof_from_tiles_cpu_ms"] = round(
+        (time.thread_time() - start_cpu) / RECEIPTS * 1000, 3
     )
     try:
         from pollwatch.ledger.tile_cache import inclusion_proof
@@ -236,9 +253,9 @@ def child(args: argparse.Namespace) -> dict[str, Any]:
         rows.append(LogEntry(election=election, kind="bench", canonical=data,
                              leaf_hash=leaf_hash(data)))  # fmt: skip
         if len(rows) == 20_000:
-            LogEntry.objects.bulk_create(rows)
+            LogEntry.objects.bulk_create(rows, batch_size=INSERT_BATCH)
             rows = []
-    LogEntry.objects.bulk_create(rows)
+    LogEntry.objects.bulk_create(rows, batch_size=INSERT_BATCH)
     with connection.cursor() as cursor:  # each entry pending, as append_to_log leaves it
         cursor.execute(
             f"INSERT INTO {PendingEntry._meta.db_table} (entry_id, election_id) "
@@ -333,6 +350,49 @@ def _revision() -> str:
     return head.stdout.strip()
 
 
+def _export(revision: str, into: Path) -> Path:
+    """The `src` tree of `revision`, written under `into`: the directory for PYTHONPATH."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "src"], cwd=ROOT, capture_output=True,
+        check=True,
+    )  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def _measure(backend: str, arguments: list[str], database: str, code: Path | None) -> Any:
+    """One child's figures on `backend`, on the code under `code` (else this checkout's)."""
+    with tempfile.TemporaryDirectory() as work:
+        url = None
+        with contextlib.ExitStack() as stack:
+            if backend == "postgresql":
+                url = stack.enter_context(scratch_postgres_database(POSTGRES_SERVER, database))
+            env = child_env(Path(work), url)
+            if code is not None:
+                env["PYTHONPATH"] = os.pathsep.join(
+                    [str(code), *filter(None, [env.get("PYTHONPATH")])]
+                )
+            return run_child(__file__, arguments, env)
+
+
+def _results(results: list[Any], revision: str, label: str) -> dict[str, Any]:
+    return {
+        "bench": "ledger_integrate",
+        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "revision": revision,
+        "code": label,
+        "targets": TARGETS,
+        "results": results,
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "note": "2 cores shared with other work while measuring",
+        },
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
@@ -346,8 +406,15 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=1000, help="HTTP requests per endpoint")
     parser.add_argument("--database", default=POSTGRES_DATABASE, help="scratch PostgreSQL db")
-    parser.add_argument(
+    baseline = parser.add_mutually_exclusive_group()
+    baseline.add_argument(
         "--baseline", type=Path, help="a results file of the code before a change, kept as before"
+    )
+    baseline.add_argument(
+        "--before", metavar="REV", help="also measure git revision REV, each database's run first"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="runs of each database (with --before: alternated)"
     )
     parser.add_argument("--label", default="", help="what code was measured, kept in the results")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -361,32 +428,27 @@ def main() -> None:
         "--requests", str(args.requests),
         *(["--receipts-only"] if args.receipts_only else []),
     ]  # fmt: skip
-    results = []
-    for backend in args.backends.split(","):
-        with tempfile.TemporaryDirectory() as work:
-            if backend == "postgresql":
-                with scratch_postgres_database(POSTGRES_SERVER, args.database) as url:
-                    figures = run_child(__file__, arguments, child_env(Path(work), url))
-            else:
-                figures = run_child(__file__, arguments, child_env(Path(work), None))
-        results.append(figures)
-        print(json.dumps(figures, indent=2))
-    record: dict[str, Any] = {
-        "bench": "ledger_integrate",
-        "recorded_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        "revision": _revision(),
-        "code": args.label,
-        "targets": TARGETS,
-        "results": results,
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "note": "2 cores shared with other work while measuring",
-        },
-    }
+    results: list[Any] = []
+    before: list[Any] = []
+    with tempfile.TemporaryDirectory() as exported:
+        code = None if args.before is None else _export(args.before, Path(exported))
+        for backend in args.backends.split(","):
+            for number in range(1, args.rounds + 1):
+                # Before and after alternate (ABBA...): neither always runs second.
+                runs = [(before, code), (results, None)] if code is not None else [(results, None)]
+                for kept, tree in runs if number % 2 else reversed(runs):
+                    figures = _measure(backend, arguments, args.database, tree)
+                    kept.append({**figures, "round": number} if args.rounds > 1 else figures)
+                    print("before:" if tree else "after:", json.dumps(figures, indent=2))
+    record = _results(results, _revision(), args.label)
     if args.baseline is not None:
         record["before"] = json.loads(args.baseline.read_text(encoding="utf-8"))
+    if args.before is not None:
+        described = subprocess.run(
+            ["git", "rev-parse", "--short", args.before], cwd=ROOT, capture_output=True,
+            text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        record["before"] = _results(before, described, f"before: an export of {args.before}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"recorded in {args.out}")
