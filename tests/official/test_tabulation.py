@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from pollwatch.core.outcome import OutcomeRuleError
 from pollwatch.official.models import OutcomeRuleSetting
@@ -124,3 +128,25 @@ def test_unknown_places_are_404(client: Client) -> None:
     assert client.get(reverse("tabulation", args=["nowhere"])).status_code == 404
     url = reverse("commission_tabulation", args=[stored.election.slug, 10**9])
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("language", "regions", "words"),
+    [
+        ("en", 1, "in favour in 1 of 1 region<"),
+        ("en", 3, "in favour in 1 of 3 regions<"),
+        ("ru", 1, "«за» в 1 из 1 региона<"),
+        ("ru", 21, "«за» в 1 из 21 региона<"),
+        ("ru", 5, "«за» в 1 из 5 регионов<"),
+        ("kk", 5, "5 өңірдің 1 өңірінде «иә»<"),
+    ],
+)
+def test_the_regions_in_favour_are_counted_in_each_language(
+    language: str, regions: int, words: str
+) -> None:
+    result = SimpleNamespace(
+        held=True, adopted=True, turnout=None, regions=regions, regions_in_favour=1, shares=()
+    )
+    with translation.override(language):
+        html = render_to_string("official/partials/outcome.html", {"result": result})
+    assert words in html
