@@ -70,6 +70,8 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
         "POST": expect(403, anonymous=LOGIN, observer=404),
         "GET": expect(405, anonymous=LOGIN),
     },
+    # The sample token is no link's: the same page for everyone, signed in or not.
+    "signin_activate": {"GET": expect(404), "POST": expect(404)},
     "election": PUBLIC,
     "station_search": PUBLIC,
     "commission": PUBLIC,
@@ -105,6 +107,12 @@ URL_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     "assignment_add": {"POST": expect(403, anonymous=LOGIN, coordinator=400, administrator=400)},
     # The sample assignment is another organisation's: its coordinator only may remove it.
     "assignment_remove": {"POST": expect(403, anonymous=LOGIN, administrator=302)},
+    # Nobody ticked: sent back to the list with the error.
+    "observer_signins_create": {
+        "POST": expect(403, anonymous=LOGIN, coordinator=302, administrator=302),
+        "GET": expect(403, anonymous=LOGIN, coordinator=405, administrator=405),
+    },
+    "observer_signin_reissue": {"POST": MANAGERS},  # the sample observer has an account
     "observer_import": {
         "GET": MANAGERS,
         "POST": expect(403, anonymous=LOGIN, coordinator=400, administrator=400),
@@ -276,6 +284,7 @@ def world(referendum: Referendum) -> World:
         "accreditation_id": str(referendum.observer.accreditations.get().pk),
         "report_id": "1",
         "figure": "fingerprint",
+        "token": "pwl_" + "0" * 43,
     }
     users: dict[str, User | None] = {
         "anonymous": None,

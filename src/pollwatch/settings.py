@@ -7,6 +7,7 @@ POLLWATCH_ALLOWED_HOSTS  comma-separated host names (127.0.0.1,localhost)
 POLLWATCH_SECRET_KEY     overrides the key kept in the data dir
 POLLWATCH_INSECURE_COOKIES  "1" allows session cookies over plain HTTP
 POLLWATCH_LOGIN_*        login lockout and throttle figures (below)
+POLLWATCH_SIGNIN_LINK_DAYS  days an observer's one-time sign-in link stays valid (7)
 POLLWATCH_LOG_HOST, POLLWATCH_LOG_WITNESSES   the transparency log (pollwatch/ledger/keys.py,
                          pollwatch/ledger/witnessing.py)
 """
@@ -193,6 +194,8 @@ POLLWATCH_LOGIN_LOCKOUT_FAILURES = int(os.environ.get("POLLWATCH_LOGIN_LOCKOUT_F
 POLLWATCH_LOGIN_LOCKOUT_SECONDS = int(os.environ.get("POLLWATCH_LOGIN_LOCKOUT_SECONDS", "900"))
 POLLWATCH_LOGIN_IP_FAILURES = int(os.environ.get("POLLWATCH_LOGIN_IP_FAILURES", "30"))
 POLLWATCH_LOGIN_IP_WINDOW_SECONDS = int(os.environ.get("POLLWATCH_LOGIN_IP_WINDOW_SECONDS", "900"))
+# A sign-in link handed to an observer (accounts/observer_signins.py) works once, this long.
+POLLWATCH_SIGNIN_LINK_DAYS = int(os.environ.get("POLLWATCH_SIGNIN_LINK_DAYS", "7"))
 OTP_TOTP_ISSUER = "pollwatch"
 
 NINJA_PAGINATION_PER_PAGE = 50

@@ -1,4 +1,5 @@
-"""Accounts' own records: the audit log, observers' device tokens, login failures, sessions."""
+"""Accounts' own records: the audit log, observers' device tokens and sign-in links, login
+failures, sessions."""
 
 from __future__ import annotations
 
@@ -163,3 +164,34 @@ class Session(AbstractBaseSession):
         from pollwatch.accounts.sessions import SessionStore
 
         return SessionStore
+
+
+class SigninLink(models.Model):
+    """A one-time link with which an observer sets their password and signs in for the first
+    time (or again, after losing it). Only the SHA-256 of its token is stored, as for device
+    tokens: the link is shown once, to the coordinator who hands it over."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signin_links"
+    )
+    token_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # Set when a newer link replaces this one unused, or the password was set with another.
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in link")
+        verbose_name_plural = _("sign-in links")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

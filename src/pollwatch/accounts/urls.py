@@ -11,4 +11,5 @@ urlpatterns = [
         views.device_token_revoke,
         name="device_token_revoke",
     ),
+    path("account/activate/<str:token>/", views.signin_activate, name="signin_activate"),
 ]

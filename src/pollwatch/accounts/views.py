@@ -1,19 +1,23 @@
-"""Pages of the second factor (enrol, verify) and of observers' device tokens."""
+"""Pages of the second factor (enrol, verify), observers' device tokens and sign-in links."""
 
 from __future__ import annotations
 
 from contextlib import suppress
 
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from pollwatch.accounts import device_tokens, second_factor
+from pollwatch.accounts import device_tokens, observer_signins, second_factor
 from pollwatch.accounts.forms import DeviceTokenForm, TokenForm
 from pollwatch.accounts.models import DeviceToken
 from pollwatch.accounts.roles import is_observer
@@ -131,3 +135,28 @@ def device_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     with suppress(device_tokens.DeviceTokenError):  # already revoked: the list shows it so
         device_tokens.revoke_device_token(user, device)
     return redirect("device_tokens")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_activate(request: HttpRequest, token: str) -> HttpResponse:
+    """An observer's one-time sign-in link: set a password, then signed in.
+
+    Unknown, expired, used and stopped links get the same 404, telling nothing of which. The
+    link is locked while its password is set, so two submissions cannot both use it; a form
+    the validators refuse leaves it usable.
+    """
+    with transaction.atomic():
+        link = observer_signins.live_link(token, lock=request.method == "POST")
+        if link is None:
+            return render(request, "accounts/signin_link_invalid.html", status=404)
+        form = SetPasswordForm(link.user, request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user = form.save()
+            observer_signins.use_link(link)
+        else:
+            status = 400 if request.method == "POST" else 200
+            context = {"form": form, "username": link.user.get_username()}
+            return render(request, "accounts/signin_activate.html", context, status=status)
+    login(request, user, backend="pollwatch.accounts.backends.AccountBackend")
+    return redirect("observer_stations")

@@ -22,6 +22,12 @@ urlpatterns = [
         views.assignment_remove,
         name="assignment_remove",
     ),
+    path("organisation/observers/sign-ins/", views.signins_create, name="observer_signins_create"),
+    path(
+        "organisation/observers/<int:observer_id>/sign-in/",
+        views.signin_reissue,
+        name="observer_signin_reissue",
+    ),
     path("organisation/import/", views.import_upload, name="observer_import"),
     path("accreditations/", views.accreditation_queue, name="accreditation_queue"),
     path(

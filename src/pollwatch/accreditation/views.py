@@ -8,12 +8,14 @@ Views parse and authorise, then call a service (`lifecycle`, `assignments`, `imp
 from __future__ import annotations
 
 import csv
+import io
 import re
 import tempfile
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -34,6 +36,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from pollwatch.accounts.observer_signins import (
+    Invitation,
+    SigninError,
+    chosen_observers,
+    create_signins,
+    reissue_signin,
+)
 from pollwatch.accounts.roles import Role, roles_of
 from pollwatch.accreditation import coverage as coverage_data
 from pollwatch.accreditation.assignments import AssignmentError, add_assignment, remove_assignment
@@ -135,7 +144,7 @@ def _current_election(slug: str | None) -> Election | None:
 @require_GET
 def observer_list(request: HttpRequest) -> HttpResponse:
     own = _managed_organisation(request)
-    observers = Observer.objects.select_related("organisation").order_by(
+    observers = Observer.objects.select_related("organisation", "user").order_by(
         "organisation__name", "full_name", "code"
     )
     organisation_code = request.GET.get("organisation", "").strip()
@@ -168,6 +177,7 @@ def observer_list(request: HttpRequest) -> HttpResponse:
         "elections": Election.objects.all(),
         "page": page,
         "rows": rows,
+        "without_account": any(observer.user_id is None for observer in page.object_list),
     }
     return render(request, "accreditation/observer_list.html", context)
 
@@ -267,6 +277,65 @@ def assignment_remove(request: HttpRequest, assignment_id: int) -> HttpResponse:
         % {"number": assignment.station.number},
     )
     return HttpResponseRedirect(reverse("observer_detail", args=[observer.pk]))
+
+
+# Coordinators: observers' sign-ins ----------------------------------------------------------
+
+
+@managers_only
+@require_POST
+def signins_create(request: HttpRequest) -> HttpResponse:
+    """Accounts and sign-in links for the observers ticked on the list (none may have one)."""
+    _managed_organisation(request)  # a coordinator without an organisation: 403
+    try:
+        observers = chosen_observers(request.POST.getlist("observer"))
+        invitations = create_signins(_user(request), observers)
+    except SigninError as error:
+        messages.error(request, str(error))
+        return _back(request, reverse("observer_list"))
+    return _signins_page(request, invitations)
+
+
+@managers_only
+@require_POST
+def signin_reissue(request: HttpRequest, observer_id: int) -> HttpResponse:
+    """A new sign-in link for an observer with an account; their earlier links stop."""
+    observer = _observer_for(request, observer_id)
+    try:
+        invitation = reissue_signin(_user(request), observer)
+    except SigninError as error:
+        messages.error(request, str(error))
+        return _back(request, reverse("observer_list"))
+    return _signins_page(request, [invitation])
+
+
+def _signins_page(request: HttpRequest, invitations: list[Invitation]) -> HttpResponse:
+    """The links, shown this once, with the same list as a CSV file in the page itself (a
+    second request could not show them again: only their hashes are kept)."""
+    rows = [
+        (
+            invitation,
+            request.build_absolute_uri(reverse("signin_activate", args=[invitation.token])),
+        )
+        for invitation in invitations
+    ]
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(
+        ["username", "organisation", "code", "full_name", "contact", "link", "expires_at"]
+    )
+    for invitation, link in rows:
+        observer = invitation.observer
+        cells = [invitation.username, observer.organisation.code, observer.code]
+        cells += [observer.full_name, observer.contact, link]
+        writer.writerow([_cell(cell) for cell in cells] + [invitation.expires_at.isoformat()])
+    context = {
+        "rows": rows,
+        "csv_url": "data:text/csv;charset=utf-8," + quote(text.getvalue(), safe=""),
+    }
+    response = render(request, "accreditation/signins.html", context)
+    response["Cache-Control"] = "no-store"  # the page holds links shown once
+    return response
 
 
 # Coordinators and administrators: imports ----------------------------------------------------
