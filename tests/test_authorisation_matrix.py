@@ -151,6 +151,7 @@ API_RULES: dict[str, dict[str, dict[str, Outcome]]] = {
     # Staff are refused before the upload is read; the observer's empty upload is invalid.
     "pollwatch_protocols_api_upload_photo": {"POST": expect(403, anonymous=401, observer=422)},
     "pollwatch_protocols_api_download_photo": {"GET": expect(404, anonymous=401)},
+    "pollwatch_protocols_api_download_thumbnail": {"GET": expect(404, anonymous=401)},
     "pollwatch_protocols_api_register_key": {"POST": expect(422, anonymous=401)},  # empty body
     "pollwatch_protocols_api_list_keys": {"GET": expect(200, anonymous=401)},  # one's own keys
     # No one has a key with the sample id: the same answer for every signed-in caller.

@@ -350,6 +350,33 @@ def test_who_may_download_a_photo_and_see_its_exif(
         assert has_make is with_exif
 
 
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [
+        ("observer_user", 200),
+        ("colleague_user", 200),
+        ("other_observer_user", 404),
+        ("coordinator", 200),
+        ("other_coordinator", 404),
+        ("analyst", 200),
+        ("administrator", 200),
+        ("data_clerk", 404),
+        ("anonymous", 401),
+    ],
+)
+def test_who_may_download_a_thumbnail_as_they_may_the_photo(
+    referendum: Referendum, who: str, status: int
+) -> None:
+    observer = as_observer(referendum.observer_user)
+    sha = upload(observer, jpeg()).json()["sha256"]
+    assert post(observer, body(referendum, photos=[sha])).status_code == 201
+    response = client_for(referendum, who).get(f"{PHOTOS}/{sha}/thumbnail")
+    assert response.status_code == status
+    if status == 200:  # for everyone without metadata: a thumbnail is for looking
+        assert response["Content-Type"] == "image/webp"
+        assert exif_of(response.content) == {}
+
+
 def test_an_uploaded_photo_not_yet_in_a_copy_is_seen_by_its_uploader_only(
     referendum: Referendum,
 ) -> None:
@@ -359,6 +386,9 @@ def test_an_uploaded_photo_not_yet_in_a_copy_is_seen_by_its_uploader_only(
     assert as_observer(referendum.colleague_user).get(f"{PHOTOS}/{sha}").status_code == 404
     assert as_staff(referendum.analyst).get(f"{PHOTOS}/{sha}").status_code == 404
     assert as_staff(referendum.analyst).get(f"{PHOTOS}/{'c' * 64}").status_code == 404
+    thumbnail = f"{PHOTOS}/{sha}/thumbnail"
+    assert as_observer(referendum.colleague_user).get(thumbnail).status_code == 404
+    assert as_observer(referendum.observer_user).get(thumbnail).status_code == 200
 
 
 # -- documentation ----------------------------------------------------------------------------

@@ -352,6 +352,10 @@ def test_the_pages_photo_links_serve_whoever_sees_the_copy_stripped_of_exif_unle
 def test_thumbnails_appear_in_the_comparison_for_those_who_see_the_copy(
     referendum: Referendum, photographed: Photo
 ) -> None:
-    url = reverse("api-v1:download_photo", args=[photographed.sha256])
-    assert url in signed_in(referendum.analyst).get(comparison_url(referendum)).content.decode()
-    assert url not in signed_in(None).get(comparison_url(referendum)).content.decode()
+    photo = reverse("api-v1:download_photo", args=[photographed.sha256])
+    thumbnail = reverse("api-v1:download_thumbnail", args=[photographed.sha256])
+    page = signed_in(referendum.analyst).get(comparison_url(referendum)).content.decode()
+    # the page shows the small copy, and links to the photo itself
+    assert f'<a href="{photo}"><img class="thumbnail" src="{thumbnail}"' in page
+    assert signed_in(referendum.analyst).get(thumbnail)["Content-Type"] == "image/webp"
+    assert photo not in signed_in(None).get(comparison_url(referendum)).content.decode()

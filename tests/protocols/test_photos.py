@@ -1,4 +1,5 @@
-"""store_photo and public_image_bytes: content sniffing, limits, content addressing, EXIF."""
+"""store_photo, public_image_bytes and thumbnail_bytes: content sniffing, limits, content
+addressing, EXIF."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 
 from pollwatch.protocols.models import Photo
-from pollwatch.protocols.photos import MAX_PHOTO_BYTES, PhotoRefused, store_photo
+from pollwatch.protocols.photos import MAX_PHOTO_BYTES, PhotoRefused, store_photo, thumbnail_bytes
 from pollwatch.protocols.photos import public_image_bytes as public
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,43 @@ def test_a_decompression_bomb_is_refused(media_root: Path, monkeypatch: pytest.M
     # Far over the limit, where Pillow itself raises rather than warns.
     assert "more than 10000 pixels" in refused(image_bytes("PNG", size=(1000, 1000)))
     assert store_photo(user=None, data=image_bytes("PNG", size=(100, 100))).width == 100
+
+
+def test_a_thumbnail_is_a_small_upright_webp_without_metadata(media_root: Path) -> None:
+    # Orientation 6: stored 1000 wide and 600 high, shown 600 wide and 1000 high.
+    big = image_bytes(size=(1000, 600), exif=camera_exif(orientation=6))
+    photo = store_photo(user=None, data=big)
+    with Image.open(io.BytesIO(thumbnail_bytes(photo))) as small:
+        assert small.format == "WEBP"
+        assert small.size == (192, 320)  # within THUMBNAIL_SIZE, the aspect ratio kept
+        assert len(small.getexif()) == 0 and "exif" not in small.info
+        # upright: the photo's left half (blue) is now its top half
+        assert small.convert("RGB").getpixel((96, 40))[2] > 150
+        assert small.convert("RGB").getpixel((96, 280))[0] > 150
+
+
+def test_a_small_photo_is_not_enlarged(media_root: Path) -> None:
+    photo = store_photo(user=None, data=image_bytes(size=(64, 48)))
+    with Image.open(io.BytesIO(thumbnail_bytes(photo))) as small:
+        assert small.size == (64, 48)
+
+
+def test_a_thumbnail_keeps_a_png_s_transparency(media_root: Path) -> None:
+    image = Image.new("RGBA", (400, 200), (200, 30, 30, 255))
+    image.paste((0, 0, 0, 0), (0, 0, 200, 200))  # left half transparent
+    output = io.BytesIO()
+    image.save(output, format="PNG")
+    photo = store_photo(user=None, data=output.getvalue())
+    with Image.open(io.BytesIO(thumbnail_bytes(photo))) as small:
+        assert small.mode == "RGBA" and small.size == (320, 160)
+        assert small.getpixel((40, 80))[3] == 0
+        assert small.getpixel((280, 80))[3] == 255
+
+
+def test_the_thumbnail_is_made_once_and_kept(media_root: Path) -> None:
+    photo = store_photo(user=None, data=image_bytes(exif=camera_exif()))
+    first = thumbnail_bytes(photo)
+    kept = media_root / "thumbnails" / f"{photo.file.name}.webp"
+    assert kept.read_bytes() == first
+    kept.write_bytes(b"served from the kept copy")
+    assert thumbnail_bytes(photo) == b"served from the kept copy"

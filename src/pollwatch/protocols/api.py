@@ -21,7 +21,12 @@ from pollwatch.accounts.roles import is_observer
 from pollwatch.accreditation.eligibility import station_and_standing
 from pollwatch.accreditation.sharing import can_see_exif, visible_copies
 from pollwatch.protocols.models import Photo, ProtocolCopy
-from pollwatch.protocols.photos import public_image_bytes, store_photo
+from pollwatch.protocols.photos import (
+    THUMBNAIL_SIZE,
+    public_image_bytes,
+    store_photo,
+    thumbnail_bytes,
+)
 from pollwatch.protocols.schemas import (
     CopyIn,
     CopyOut,
@@ -163,41 +168,69 @@ def upload_photo(request: HttpRequest, file: File[UploadedFile | None] = None) -
 _IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 
 
-@router.get(
-    "/photos/{sha256}",
-    response={404: RefusalOut},
-    summary="Download a photo",
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The image. Its EXIF metadata only for those who may see it "
-                "(analysts, administrators, the coordinators of the organisation whose copy it "
-                "belongs to); everyone else gets it re-encoded without any metadata.",
-                "content": {
-                    kind: {"schema": {"type": "string", "format": "binary"}}
-                    for kind in _IMAGE_TYPES
-                },
-            }
-        }
-    },
-)
-def download_photo(request: HttpRequest, sha256: str) -> HttpResponse | Status[Any]:
-    """A photo belonging to a copy the user may see, or one they uploaded themselves."""
+def _image_responses(description: str, types: tuple[str, ...] = _IMAGE_TYPES) -> dict[str, Any]:
+    """OpenAPI's 200 for an endpoint that answers with an image's bytes."""
+    content = {kind: {"schema": {"type": "string", "format": "binary"}} for kind in types}
+    return {"responses": {200: {"description": description, "content": content}}}
+
+
+def _photo_seen(request: HttpRequest, sha256: str) -> tuple[Photo, bool] | Status[Any]:
+    """The photo if the user may see it — it belongs to a copy they may see, or they uploaded
+    it — and whether they may see its EXIF; else the 404 (which tells nothing more)."""
     photo = Photo.objects.filter(sha256=sha256).first()
     copies = list(_visible(request).filter(photos=photo)) if photo is not None else []
     own_upload = photo is not None and photo.uploaded_by_id == request.user.pk
     if photo is None or not (copies or own_upload):
         message = _("There is no photo %(sha)s that you may see.") % {"sha": sha256}
         return Status(404, _refusal_out(message))
-    if any(can_see_exif(request.user, copy) for copy in copies):
-        with photo.file.open("rb") as original:
-            data = original.read()
-    else:
-        data = public_image_bytes(photo)
-    response = HttpResponse(data, content_type=photo.content_type)
+    return photo, any(can_see_exif(request.user, copy) for copy in copies)
+
+
+def _image(data: bytes, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
     response["Cache-Control"] = "private, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@router.get(
+    "/photos/{sha256}",
+    response={404: RefusalOut},
+    summary="Download a photo",
+    openapi_extra=_image_responses(
+        "The image. Its EXIF metadata only for those who may see it (analysts, administrators, "
+        "the coordinators of the organisation whose copy it belongs to); everyone else gets it "
+        "re-encoded without any metadata."
+    ),
+)
+def download_photo(request: HttpRequest, sha256: str) -> HttpResponse | Status[Any]:
+    """A photo belonging to a copy the user may see, or one they uploaded themselves."""
+    seen = _photo_seen(request, sha256)
+    if isinstance(seen, Status):
+        return seen
+    photo, with_exif = seen
+    if with_exif:
+        with photo.file.open("rb") as original:
+            return _image(original.read(), photo.content_type)
+    return _image(public_image_bytes(photo), photo.content_type)
+
+
+@router.get(
+    "/photos/{sha256}/thumbnail",
+    response={404: RefusalOut},
+    summary="Download a photo's thumbnail",
+    openapi_extra=_image_responses(
+        f"The photo at most {THUMBNAIL_SIZE[0]} pixels wide and {THUMBNAIL_SIZE[1]} high, "
+        "upright, as WebP without any metadata; to whoever may download the photo.",
+        ("image/webp",),
+    ),
+)
+def download_thumbnail(request: HttpRequest, sha256: str) -> HttpResponse | Status[Any]:
+    """A small copy of a photo, for pages that show many; the same rule as the photo's."""
+    seen = _photo_seen(request, sha256)
+    if isinstance(seen, Status):
+        return seen
+    return _image(thumbnail_bytes(seen[0]), "image/webp")
 
 
 @router.post(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -32,6 +33,8 @@ from pollwatch.protocols.models import Photo
 from pollwatch.protocols.submission import SubmissionRefused
 
 MAX_PHOTO_BYTES = 15 * 1024 * 1024
+# A thumbnail's bounding box: a narrow column on a phone, at twice its pixels for sharpness.
+THUMBNAIL_SIZE = (320, 320)
 _CHUNK = 1024 * 1024
 # Pillow's format name -> (content type, file extension).
 FORMATS = {
@@ -206,16 +209,39 @@ def public_image_bytes(photo: Photo) -> bytes:
     Re-encoding a large photo takes a good fraction of a second, so the result is kept beside
     the original (``public/`` + its name) and served from there afterwards.
     """
-    name = f"public/{photo.file.name}"
+    return _kept(f"public/{photo.file.name}", lambda: _without_metadata(photo))
+
+
+def thumbnail_bytes(photo: Photo) -> bytes:
+    """A small WebP of the photo for pages that show many (``THUMBNAIL_SIZE`` at most, upright,
+    no metadata), kept beside the original (``thumbnails/`` + its name) once made.
+
+    A protocol photo runs to megabytes; a comparison page with a dozen of them on a phone
+    should not download them all to show them an inch wide. WebP keeps a PNG's transparency."""
+    return _kept(f"thumbnails/{photo.file.name}.webp", lambda: _thumbnail(photo))
+
+
+def _kept(name: str, make: Callable[[], bytes]) -> bytes:
+    """The bytes kept in storage under ``name``; made by ``make`` and kept, the first time."""
     if default_storage.exists(name):
         with default_storage.open(name, "rb") as kept:
             data: bytes = kept.read()
             return data
-    data = _without_metadata(photo)
+    data = make()
     saved = default_storage.save(name, ContentFile(data))
     if saved != name:  # made at the same moment by another request: theirs is the same
         default_storage.delete(saved)
     return data
+
+
+def _thumbnail(photo: Photo) -> bytes:
+    with photo.file.open("rb") as stored, Image.open(stored, formats=list(FORMATS)) as image:
+        upright = ImageOps.exif_transpose(image)
+        upright.thumbnail(THUMBNAIL_SIZE)  # keeps the aspect ratio; never enlarges
+        small = upright.convert("RGBA" if upright.mode in ("RGBA", "LA", "P") else "RGB")
+    output = io.BytesIO()
+    small.save(output, format="WEBP", quality=80)  # saves no metadata unless given some
+    return output.getvalue()
 
 
 def _without_metadata(photo: Photo) -> bytes:
