@@ -101,10 +101,13 @@ def test_an_administrator_accredits_in_place(
     expect(row).to_have_attribute("data-status", "accredited")
     expect(row).to_contain_text("KZ-0042")
     assert page.url == queue_url  # swapped in place by htmx
+    row.get_by_label("Reason for revocation").fill("Left the mission")
     row.get_by_role("button", name="Revoke Observer obs-1").click()
     expect(row).to_have_attribute("data-status", "revoked")
+    expect(row).to_contain_text("Revoked because: Left the mission")
     pending.refresh_from_db()
     assert (pending.status, pending.number) == ("revoked", "KZ-0042")
+    assert pending.revocation_reason == "Left the mission"
 
 
 def test_an_analyst_filters_the_coverage_by_region(

@@ -22,6 +22,8 @@ from tests.web.factories import SmallElection
 
 pytestmark = pytest.mark.django_db
 
+REASON = "Campaigned for a side inside the polling station"
+
 
 def _snapshot() -> list[tuple[object, ...]]:
     return list(
@@ -43,7 +45,7 @@ def test_request_then_accredit_then_revoke(small: SmallElection, people: People)
         "KZ-0001",
         people.administrator,
     )
-    revoke(people.administrator, pending)
+    revoke(people.administrator, pending, REASON)
     pending.refresh_from_db()
     assert pending.status == "revoked"
     actions = list(AuditEntry.objects.order_by("id").values_list("action", "actor__username"))
@@ -56,6 +58,8 @@ def test_request_then_accredit_then_revoke(small: SmallElection, people: People)
     assert last is not None
     assert last.before is not None and last.after is not None
     assert (last.before["status"], last.after["status"]) == ("accredited", "revoked")
+    assert (last.before["revocation_reason"], last.after["revocation_reason"]) == ("", REASON)
+    assert pending.revocation_reason == REASON
 
 
 def test_revocation_blocks_submission_at_once(small: SmallElection, people: People) -> None:
@@ -64,7 +68,7 @@ def test_revocation_blocks_submission_at_once(small: SmallElection, people: Peop
     accredit(people.administrator, accreditation, "KZ-1")
     during = POLLS_OPEN + datetime.timedelta(hours=1)
     assert submission_refusal(people.observer_user, small.station_101, during) is None
-    revoke(people.administrator, accreditation)
+    revoke(people.administrator, accreditation, REASON)
     assert submission_refusal(people.observer_user, small.station_101, during) is not None
 
 
@@ -102,7 +106,7 @@ def test_a_second_request_is_refused_until_revoked(small: SmallElection, people:
     with pytest.raises(AccreditationError, match="already Accredited"):
         request_accreditation(people.coordinator, people.observer, small.election)
     assert _snapshot() == before
-    revoke(people.administrator, accreditation)
+    revoke(people.administrator, accreditation, REASON)
     again = request_accreditation(people.coordinator, people.observer, small.election)
     assert (again.pk, again.status, again.number) == (accreditation.pk, "pending", "")
 
@@ -117,7 +121,7 @@ def test_only_an_administrator_accredits_or_revokes(
     with pytest.raises(PermissionDenied, match="Only an administrator"):
         accredit(getattr(people, who), accreditation, "KZ-1")
     with pytest.raises(PermissionDenied):
-        revoke(getattr(people, who), accreditation)
+        revoke(getattr(people, who), accreditation, REASON)
     assert _snapshot() == before
     assert AuditEntry.objects.count() == audit_before
 
@@ -160,9 +164,9 @@ def test_only_pending_accreditations_are_granted_and_revoked_ones_stay_revoked(
     accredit(people.administrator, accreditation, "KZ-1")
     with pytest.raises(AccreditationError, match="Only a pending accreditation"):
         accredit(people.administrator, accreditation, "KZ-2")
-    revoke(people.administrator, accreditation)
+    revoke(people.administrator, accreditation, REASON)
     with pytest.raises(AccreditationError, match="already revoked"):
-        revoke(people.administrator, accreditation)
+        revoke(people.administrator, accreditation, REASON)
     with pytest.raises(AccreditationError, match="Only a pending accreditation"):
         accredit(people.administrator, accreditation, "KZ-3")
     accreditation.refresh_from_db()
@@ -173,5 +177,31 @@ def test_a_pending_request_may_be_refused_by_revoking_it(
     small: SmallElection, people: People
 ) -> None:
     accreditation = request_accreditation(people.coordinator, people.observer, small.election)
-    revoke(people.administrator, accreditation)
+    revoke(people.administrator, accreditation, REASON)
     assert Accreditation.objects.get().status == "revoked"
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 1001])
+def test_a_revocation_must_say_why_in_at_most_1000_characters(
+    small: SmallElection, people: People, reason: str
+) -> None:
+    accreditation = request_accreditation(people.coordinator, people.observer, small.election)
+    accredit(people.administrator, accreditation, "KZ-1")
+    before, audited = _snapshot(), AuditEntry.objects.count()
+    with pytest.raises(AccreditationError, match=r"Say why|longer than 1000"):
+        revoke(people.administrator, accreditation, reason)
+    assert _snapshot() == before and AuditEntry.objects.count() == audited
+    assert Accreditation.objects.get().revocation_reason == ""
+
+
+def test_a_revoked_accreditation_requested_anew_drops_the_old_reason(
+    small: SmallElection, people: People
+) -> None:
+    accreditation = request_accreditation(people.coordinator, people.observer, small.election)
+    revoke(people.administrator, accreditation, f"  {REASON} ")
+    assert Accreditation.objects.get().revocation_reason == REASON  # trimmed
+    request_accreditation(people.coordinator, people.observer, small.election)
+    assert Accreditation.objects.get().revocation_reason == ""
+    last = AuditEntry.objects.order_by("id").last()
+    assert last is not None and last.before is not None
+    assert last.before["revocation_reason"] == REASON  # the log keeps why it was revoked

@@ -168,7 +168,8 @@ def test_write_endpoints_refuse_every_other_role(
         reverse("accreditation_accredit", args=[world["pending"].pk]),
         reverse("accreditation_revoke", args=[world["pending"].pk]),
     ]:
-        _check_refused_only(people, url, {"number": "KZ-1"}, expected(403, administrator="skip"))
+        data = {"number": "KZ-1", "reason": "Left the mission"}
+        _check_refused_only(people, url, data, expected(403, administrator="skip"))
 
 
 def _check_refused_only(
@@ -200,7 +201,7 @@ def test_a_post_without_csrf_token_is_refused(people: People, world: Any) -> Non
     login_verified(client, people.administrator)
     before = state()
     response = client.post(
-        reverse("accreditation_revoke", args=[world["pending"].pk]), {"number": "x"}
+        reverse("accreditation_revoke", args=[world["pending"].pk]), {"reason": "Left the mission"}
     )
     assert response.status_code == 403
     assert state() == before
@@ -293,14 +294,20 @@ def test_the_administrator_accredits_and_revokes_from_the_queue(
     client.post(reverse("accreditation_accredit", args=[pending.pk]), {"number": "KZ-42"})
     pending.refresh_from_db()
     assert (pending.status, pending.number) == ("accredited", "KZ-42")
-    # htmx gets the row back, in its new state.
-    row = client.post(
-        reverse("accreditation_revoke", args=[pending.pk]), headers={"HX-Request": "true"}
-    )
+    # A revocation must say why: htmx gets the row back with the error, nothing changed.
+    revoke_url = reverse("accreditation_revoke", args=[pending.pk])
+    refused = client.post(revoke_url, {"reason": " "}, headers={"HX-Request": "true"})
+    assert refused.status_code == 400
+    assert "Say why the accreditation is revoked." in refused.content.decode()
+    pending.refresh_from_db()
+    assert pending.status == "accredited"
+    # htmx gets the row back, in its new state, with the reason.
+    row = client.post(revoke_url, {"reason": "Left the mission"}, headers={"HX-Request": "true"})
     assert row.status_code == 200
     assert 'data-status="revoked"' in row.content.decode()
+    assert "Revoked because: Left the mission" in row.content.decode()
     pending.refresh_from_db()
-    assert pending.status == "revoked"
+    assert (pending.status, pending.revocation_reason) == ("revoked", "Left the mission")
 
 
 def test_a_duplicate_number_is_shown_in_the_row_for_htmx(
@@ -480,3 +487,16 @@ def test_the_csv_never_hands_a_spreadsheet_a_formula(
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows[1][6] == '\'=HYPERLINK("http://evil.example","x")'
     assert rows[1][7] == "+7 701 000 0001"  # a phone number stays as written
+
+
+def test_the_coordinator_sees_why_their_observer_was_revoked(
+    small: SmallElection, people: People, world: Any
+) -> None:
+    admin = client_for(people, "administrator")
+    revoke_url = reverse("accreditation_revoke", args=[world["pending"].pk])
+    assert admin.post(revoke_url, {"reason": "Campaigned inside the station"}).status_code == 302
+    coordinator = client_for(people, "coordinator")
+    listed = coordinator.get(reverse("observer_list"), {"election": small.election.slug})
+    assert "Revoked because: Campaigned inside the station" in listed.content.decode()
+    detail = coordinator.get(reverse("observer_detail", args=[people.observer.pk]))
+    assert "Revoked because: Campaigned inside the station" in detail.content.decode()

@@ -5,8 +5,9 @@
 
 A coordinator requests accreditation for one of their organisation's observers; an
 administrator accredits it with the commission's accreditation number (unique within the
-election) or revokes it. Eligibility reads the status on every submission, so a revocation
-blocks the observer at once. Every change is written to the audit log in its transaction.
+election) or revokes it, saying why (the coordinator sees the reason). Eligibility reads the
+status on every submission, so a revocation blocks the observer at once. Every change is
+written to the audit log in its transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from pollwatch.accounts.audit import record_action
 from pollwatch.accreditation.models import Accreditation, AccreditationStatus, Observer
@@ -24,6 +26,7 @@ from pollwatch.accreditation.permissions import require_administrator, require_m
 from pollwatch.registry.models import Election
 
 Status = AccreditationStatus
+MAX_REASON = 1000  # characters of a revocation's reason
 
 
 class AccreditationError(ValueError):
@@ -37,6 +40,7 @@ def accreditation_state(accreditation: Accreditation) -> dict[str, Any]:
         "election": accreditation.election_id,
         "status": accreditation.status,
         "number": accreditation.number,
+        "revocation_reason": accreditation.revocation_reason,
     }
 
 
@@ -75,6 +79,7 @@ def request_accreditation(
     before = accreditation_state(existing)
     existing.status = Status.PENDING
     existing.number = ""  # the commission issues a new number with a new accreditation
+    existing.revocation_reason = ""  # no longer revoked; the audit log keeps why it was
     existing.requested_by_id = actor.pk
     existing.requested_at = now
     existing.decided_by = None
@@ -130,14 +135,28 @@ def accredit(actor: AbstractBaseUser, accreditation: Accreditation, number: str)
 
 
 @transaction.atomic
-def revoke(actor: AbstractBaseUser, accreditation: Accreditation) -> Accreditation:
-    """Revoke a pending or granted accreditation; the observer is blocked from now on."""
+def revoke(actor: AbstractBaseUser, accreditation: Accreditation, reason: str) -> Accreditation:
+    """Revoke a pending or granted accreditation, saying why; the observer is blocked from
+    now on."""
     require_administrator(actor)
+    reason = reason.strip()
+    if not reason:
+        raise AccreditationError(_("Say why the accreditation is revoked."))
+    if len(reason) > MAX_REASON:
+        raise AccreditationError(
+            ngettext(
+                "The reason is longer than %(limit)d character.",
+                "The reason is longer than %(limit)d characters.",
+                MAX_REASON,
+            )
+            % {"limit": MAX_REASON}
+        )
     current = _locked(accreditation)
     if current.status == Status.REVOKED:
         raise AccreditationError(_("This accreditation is already revoked."))
     before = accreditation_state(current)
     current.status = Status.REVOKED
+    current.revocation_reason = reason
     _decided(current, actor)
     current.save()
     record_action(actor, "accreditation.revoke", current, before, accreditation_state(current))
@@ -161,5 +180,5 @@ def _decided(accreditation: Accreditation, actor: AbstractBaseUser) -> None:
 
 def _copy_into(stale: Accreditation, fresh: Accreditation) -> None:
     """Bring the caller's object up to date with what was written."""
-    for field in ("status", "number", "decided_by_id", "decided_at"):
+    for field in ("status", "number", "revocation_reason", "decided_by_id", "decided_at"):
         setattr(stale, field, getattr(fresh, field))

@@ -125,6 +125,11 @@ class Accreditation(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    # Why an administrator revoked it: the coordinator and the audit log need to know.
+    # db_default: the bulk imports insert accreditations by hand-written SQL
+    revocation_reason = models.TextField(
+        _("reason for revocation"), blank=True, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("accreditation")

@@ -464,9 +464,12 @@ def accreditation_revoke(request: HttpRequest, accreditation_id: int) -> HttpRes
         Accreditation.objects.select_related("observer", "election"), pk=accreditation_id
     )
     try:
-        revoke(_user(request), accreditation)
+        revoke(_user(request), accreditation, request.POST.get("reason", ""))
     except AccreditationError as error:
         messages.error(request, str(error))
+        if request.headers.get("HX-Request"):
+            context = {"accreditation": accreditation, "error": str(error)}
+            return render(request, "accreditation/partials/queue_row.html", context, status=400)
     else:
         messages.success(
             request,
