@@ -18,6 +18,7 @@ from pollwatch.ledger.errors import LedgerError
 from pollwatch.ledger.files import LogFiles, log_directory
 from pollwatch.ledger.integration import (
     ADVISORY_KEY,
+    Published,
     integrate_pending,
     integrate_sequenced,
     integrator_lock,
@@ -169,3 +170,27 @@ def test_the_lock_file_lives_in_the_data_dir(small: SmallElection, data_dir: Pat
         assert (data_dir / "log" / "integrator.lock").exists()
     with integrator_lock():  # released, so it can be taken again
         pass
+
+
+@pytest.mark.django_db
+def test_entries_arriving_during_a_pass_wait_for_the_next_pass(small: SmallElection) -> None:
+    """Under a steady stream, one checkpoint per pass, not one per handful of entries."""
+    _append(small.election, 0, 5)
+    arrived: list[int] = []
+
+    def meanwhile(published: Published) -> None:
+        if not arrived:
+            arrived.append(published.size)
+            _append(small.election, 5, 3)
+
+    assert [p.size for p in integrate_pending(on_published=meanwhile)] == [5]
+    assert PendingEntry.objects.count() == 3
+    assert [p.size for p in integrate_pending()] == [8]
+    assert _verify_files(small.election) == 8
+
+
+@pytest.mark.django_db
+def test_a_pass_goes_on_while_its_batches_are_full(small: SmallElection) -> None:
+    _append(small.election, 0, 9)
+    assert [p.size for p in integrate_pending(4)] == [4, 8, 9]
+    assert not PendingEntry.objects.exists()

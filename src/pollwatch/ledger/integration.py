@@ -304,17 +304,24 @@ def elections_with_work() -> list[Election]:
 def integrate_pending(
     batch: int = DEFAULT_BATCH, on_published: Callable[[Published], None] | None = None
 ) -> list[Published]:
-    """Sequence and integrate everything pending now, in batches of at most `batch`."""
+    """Sequence and integrate everything pending now, in batches of at most `batch`.
+
+    Entries that arrive while a pass works wait for the next pass: under a steady stream of
+    submissions, going on at once would sign a checkpoint (and write its tiles, and send it to
+    the witnesses) for every handful of entries; waiting for the next pass signs one per
+    interval, for all of them."""
     published: list[Published] = []
     for election in elections_with_work():
         while True:
-            sequence(election, batch)
+            fresh = sequence(election, batch)
             result = integrate_sequenced(election, batch)
             if result is None:
                 break
             published.append(result)
             if on_published is not None:
                 on_published(result)
+            if fresh < batch and result.size - result.old_size < batch:
+                break  # all that was pending, or sequenced earlier, when this batch began
     return published
 
 
