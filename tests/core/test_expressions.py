@@ -7,6 +7,7 @@ import pytest
 
 from pollwatch.core.expressions import (
     Arithmetic,
+    CompiledRelations,
     Constant,
     ExpressionError,
     LineRef,
@@ -233,3 +234,59 @@ def test_evaluation_refuses_arrays_of_different_lengths() -> None:
 def test_refusals_name_the_construct_in_plain_words(text: str, named: str) -> None:
     with pytest.raises(ExpressionError, match=named.replace("*", r"\*")):
         parse(text)
+
+
+def _term_by_term(term: object, figures: dict[str, np.ndarray]) -> np.ndarray:
+    """The tree walked with int64 arithmetic, one operation per node: what the compiled
+    linear forms must equal, wrap-around included."""
+    if isinstance(term, Constant):
+        return np.asarray(term.value, dtype=np.int64)
+    if isinstance(term, LineRef):
+        return figures[term.key]
+    if isinstance(term, SumOfOptions):
+        total = np.zeros((), dtype=np.int64)
+        for key in term.keys:
+            total = total + figures[key]
+        return total
+    if isinstance(term, Negation):
+        return -_term_by_term(term.operand, figures)
+    assert isinstance(term, Arithmetic)
+    left, right = _term_by_term(term.left, figures), _term_by_term(term.right, figures)
+    return left + right if term.op == "+" else left - right
+
+
+RELATIONS = (
+    "valid == sum(options)",
+    "issued_in_station + issued_outside - 5 <= registered - -lost",
+    "lost - lost + 3 != 2 - -cancelled",
+    "yes + yes + no > 9223372036854775807 + 9223372036854775807 + valid",
+    "-(yes - (no + 1)) < registered",
+    "lost >= 0",
+)
+
+
+def test_all_relations_at_once_equal_each_walked_term_by_term() -> None:
+    relations = tuple(parse(text) for text in RELATIONS)
+    compiled = CompiledRelations.of(relations, KEYS)
+    rng = np.random.default_rng(3)
+    values = rng.integers(-5, 6, (200, len(KEYS)))
+    # Rows near the 64-bit limits, where sums wrap around.
+    values[:50] += np.int64(2**62) * rng.integers(-2, 2, (50, len(KEYS)))
+    evaluation = compiled.evaluate(values)
+    figures = {key: values[:, column] for column, key in enumerate(KEYS)}
+    for index, relation in enumerate(relations):
+        with np.errstate(over="ignore"):
+            left = np.broadcast_to(_term_by_term(relation.left, figures), (200,))
+            right = np.broadcast_to(_term_by_term(relation.right, figures), (200,))
+        assert evaluation.left[:, index].tolist() == left.tolist(), relation.text
+        assert evaluation.right[:, index].tolist() == right.tolist(), relation.text
+        single = relation.evaluate(figures)
+        assert single.left.tolist() == left.tolist()
+        assert single.holds.tolist() == evaluation.holds[:, index].tolist()
+    assert compiled.reads[:, 2].tolist() == [key in ("lost", "cancelled") for key in KEYS]
+
+
+def test_relations_evaluate_on_no_rows() -> None:
+    compiled = CompiledRelations.of((parse("valid == yes + no"),), KEYS)
+    evaluation = compiled.evaluate(np.zeros((0, len(KEYS)), dtype=np.int64))
+    assert evaluation.holds.shape == evaluation.left.shape == (0, 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pollwatch.core.expressions import ExpressionError
 from pollwatch.core.relation_feedback import RelationState, relation_feedback
 from tests.core.shipped_templates import shipped
 
@@ -52,3 +53,15 @@ def test_unknown_keys_are_ignored_and_non_integers_refused() -> None:
     assert relation_feedback(SPEC, {**COMPLETE, "spoiled": 3})[0].state is RelationState.HOLDS
     with pytest.raises(TypeError, match="'yes' is '5'"):
         relation_feedback(SPEC, {**COMPLETE, "yes": "5"})  # type: ignore[dict-item]
+
+
+def test_figures_beyond_64_bits_are_taken_as_relation_evaluate_takes_them() -> None:
+    # 2**63 is read as unsigned 64-bit and wraps; the relations not reading it are unaffected.
+    feedback = relation_feedback(SPEC, {**COMPLETE, "registered": 2**63})
+    assert [f.state for f in feedback][:3] == [RelationState.HOLDS] * 3
+    assert (feedback[3].state, feedback[3].right) == (RelationState.BROKEN, -(2**63))
+    # Larger ones are refused by the relation that reads them, once it is complete.
+    half = {"registered": 2**70, "issued_in_station": 700}
+    assert relation_feedback(SPEC, half)[3].state is RelationState.INCOMPLETE
+    with pytest.raises(ExpressionError, match="registered"):
+        relation_feedback(SPEC, {**COMPLETE, "registered": 2**70})

@@ -7,14 +7,20 @@ translated into a small AST of our own that admits only integer constants, line 
 passed to ``eval``; anything outside that grammar is rejected naming the offending part.
 
 Evaluation is vectorised with NumPy: one array element per station (or per protocol copy), so the
-same relation checks one submission or a whole country's publication.
+same relation checks one submission or a whole country's publication. The language has only +
+and -, so every side is a linear form (a constant plus a coefficient per line): relations are
+compiled once into a coefficient matrix (``CompiledRelations``), and evaluating all of a
+template's relations on a figures matrix is one matrix product, whether it has one row or
+millions. That is the only evaluator; the AST is for parsing, keys and reports.
 """
 
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, TypeAlias
 
 import numpy as np
@@ -23,10 +29,12 @@ import numpy.typing as npt
 Comparison = Literal["==", "!=", "<=", "<", ">=", ">"]
 Int64Array: TypeAlias = npt.NDArray[np.int64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
+IndexArray: TypeAlias = npt.NDArray[np.intp]
 
 # Long enough for any real protocol; short enough that a hostile text cannot exhaust the parser.
 MAX_EXPRESSION_LENGTH = 2000
 _INT64_MIN, _INT64_MAX = int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)
+_INT64_SPAN = 2**64
 _GRAMMAR = (
     "expected line keys, integer constants, + and -, sum(options) "
     "and exactly one comparison (==, !=, <=, <, >=, >)"
@@ -40,7 +48,7 @@ _COMPARISONS: dict[type[ast.cmpop], Comparison] = {
     ast.GtE: ">=",
     ast.Gt: ">",
 }
-_COMPARE: dict[Comparison, Callable[[Int64Array, Int64Array], BoolArray]] = {
+_COMPARE: dict[Comparison, np.ufunc] = {
     "==": np.equal,
     "!=": np.not_equal,
     "<=": np.less_equal,
@@ -120,7 +128,10 @@ Term: TypeAlias = Constant | LineRef | SumOfOptions | Negation | Arithmetic
 
 @dataclass(frozen=True)
 class Evaluation:
-    """The outcome of one relation at every station: whether it holds, and both sides' values."""
+    """The outcome of one relation at every station: whether it holds, and both sides' values.
+
+    From ``CompiledRelations.evaluate``: one row per station, one column per relation.
+    """
 
     holds: BoolArray
     left: Int64Array
@@ -144,14 +155,15 @@ class Relation:
     left_text: str
     right_text: str
 
-    @property
+    @cached_property
     def line_keys(self) -> tuple[str, ...]:
         """Every line the relation reads, in order of first appearance."""
-        keys: dict[str, None] = {}
-        for term in (self.left, self.right):
-            for key in _keys_of(term):
-                keys.setdefault(key)
-        return tuple(keys)
+        return tuple(dict.fromkeys(_keys_of(self.left) + _keys_of(self.right)))
+
+    @cached_property
+    def compiled(self) -> CompiledRelations:
+        """This relation alone, over its own lines (for ``evaluate``)."""
+        return CompiledRelations.of((self,), self.line_keys)
 
     def evaluate(self, values: Mapping[str, npt.ArrayLike]) -> Evaluation:
         """Evaluate at every station: ``values`` maps line keys to integer arrays (or scalars).
@@ -159,13 +171,11 @@ class Relation:
         All arrays must have the same length; a scalar is one station's figure, or the same
         figure at every station. The result's arrays are always one-dimensional.
         """
-        figures = _figures_for(self, values)
-        left = _evaluate_term(self.left, figures)
-        right = _evaluate_term(self.right, figures)
-        shape = np.broadcast_shapes(*(a.shape for a in figures.values()))
-        left = np.atleast_1d(np.broadcast_to(left, shape)).astype(np.int64)
-        right = np.atleast_1d(np.broadcast_to(right, shape)).astype(np.int64)
-        return Evaluation(holds=_COMPARE[self.comparison](left, right), left=left, right=right)
+        figures = _figures_of(f"control relation {self.text!r}", self.line_keys, values)
+        evaluation = self.compiled.evaluate(_matrix(figures))
+        return Evaluation(
+            holds=evaluation.holds[:, 0], left=evaluation.left[:, 0], right=evaluation.right[:, 0]
+        )
 
 
 def parse_relation(
@@ -194,16 +204,18 @@ class Quantity:
     text: str
     term: Term
 
-    @property
+    @cached_property
     def line_keys(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(_keys_of(self.term)))
+
+    @cached_property
+    def form(self) -> LinearForms:
+        return LinearForms.of((self.term,), self.line_keys)
 
     def evaluate(self, values: Mapping[str, npt.ArrayLike]) -> Int64Array:
         """The quantity at every station; ``values`` as for ``Relation.evaluate``."""
         figures = _figures_of(f"quantity {self.text!r}", self.line_keys, values)
-        shape = np.broadcast_shapes(*(a.shape for a in figures.values()))
-        result = np.broadcast_to(_evaluate_term(self.term, figures), shape)
-        return np.atleast_1d(result).astype(np.int64)
+        return self.form.evaluate(_matrix(figures))[:, 0]
 
 
 def parse_quantity(
@@ -219,6 +231,69 @@ def parse_quantity(
     if not _keys_of(term):
         raise translator.fail(body, "no protocol line")
     return Quantity(text=text.strip(), term=term)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearForms:
+    """Terms as ``constant + Σ coefficient × line`` over a fixed list of lines, one per column.
+
+    Evaluating them all on a figures matrix (rows × lines) is one matrix product: a few NumPy
+    calls whatever the number of terms, which is what one copy's check costs, while a million
+    rows take about as long as adding their columns term by term. Sums wrap around in 64 bits
+    exactly as adding term by term would (the matrix product is exact modulo 2**64).
+    """
+
+    line_keys: tuple[str, ...]
+    coefficients: Int64Array  # lines × terms
+    constants: Int64Array | None  # per term; None when every constant is 0
+
+    @classmethod
+    def of(cls, terms: tuple[Term, ...], line_keys: tuple[str, ...]) -> LinearForms:
+        """``terms`` compiled over ``line_keys``, which must hold every line they read."""
+        column = {key: index for index, key in enumerate(line_keys)}
+        coefficients = np.zeros((len(line_keys), len(terms)), dtype=np.int64)
+        constants = np.zeros(len(terms), dtype=np.int64)
+        for index, term in enumerate(terms):
+            constant, per_line = _linear(term)
+            constants[index] = _wrapped(constant)
+            for key, coefficient in per_line.items():
+                coefficients[column[key], index] = _wrapped(coefficient)
+        return cls(line_keys, coefficients, constants if constants.any() else None)
+
+    def evaluate(self, values: Int64Array) -> Int64Array:
+        """Each term at each row of ``values`` (rows × lines): rows × terms."""
+        result: Int64Array = np.matmul(values, self.coefficients)
+        if self.constants is not None:
+            result += self.constants
+        return result
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledRelations:
+    """Relations evaluated together over a fixed list of lines (a template's, usually)."""
+
+    relations: tuple[Relation, ...]
+    sides: LinearForms  # the left sides, then the right sides
+    reads: BoolArray  # lines × relations: which lines each relation reads
+
+    @classmethod
+    def of(cls, relations: tuple[Relation, ...], line_keys: tuple[str, ...]) -> CompiledRelations:
+        terms = tuple(r.left for r in relations) + tuple(r.right for r in relations)
+        column = {key: index for index, key in enumerate(line_keys)}
+        reads = np.zeros((len(line_keys), len(relations)), dtype=np.bool_)
+        for index, relation in enumerate(relations):
+            reads[[column[key] for key in relation.line_keys], index] = True
+        return cls(relations, LinearForms.of(terms, line_keys), reads)
+
+    def evaluate(self, values: Int64Array) -> Evaluation:
+        """Every relation at every row of ``values`` (rows × lines): rows × relations."""
+        sides = self.sides.evaluate(values)
+        count = len(self.relations)
+        left, right = sides[:, :count], sides[:, count:]
+        holds = np.empty(left.shape, dtype=np.bool_)
+        for index, relation in enumerate(self.relations):
+            _COMPARE[relation.comparison](left[:, index], right[:, index], out=holds[:, index])
+        return Evaluation(holds=holds, left=left, right=right)
 
 
 def _translator_for(
@@ -351,10 +426,6 @@ def _keys_of(term: Term) -> tuple[str, ...]:
     return ()
 
 
-def _figures_for(relation: Relation, values: Mapping[str, npt.ArrayLike]) -> dict[str, Int64Array]:
-    return _figures_of(f"control relation {relation.text!r}", relation.line_keys, values)
-
-
 def _figures_of(
     what: str, line_keys: tuple[str, ...], values: Mapping[str, npt.ArrayLike]
 ) -> dict[str, Int64Array]:
@@ -380,17 +451,38 @@ def _figures_of(
     return figures
 
 
-def _evaluate_term(term: Term, figures: Mapping[str, Int64Array]) -> Int64Array:
+def _matrix(figures: Mapping[str, Int64Array]) -> Int64Array:
+    """The figures as rows × lines; a scalar is the same figure in every row (one row if all
+    are scalars)."""
+    rows = max((array.size for array in figures.values() if array.ndim == 1), default=1)
+    matrix = np.empty((rows, len(figures)), dtype=np.int64)
+    for column, array in enumerate(figures.values()):
+        matrix[:, column] = array
+    return matrix
+
+
+def _linear(term: Term) -> tuple[int, dict[str, int]]:
+    """``term`` as (constant, coefficient per line), in exact integers."""
     if isinstance(term, Constant):
-        return np.asarray(term.value, dtype=np.int64)
+        return term.value, {}
     if isinstance(term, LineRef):
-        return figures[term.key]
+        return 0, {term.key: 1}
     if isinstance(term, SumOfOptions):
-        total = np.zeros((), dtype=np.int64)
-        for key in term.keys:
-            total = total + figures[key]
-        return total
+        return 0, dict(Counter(term.keys))
     if isinstance(term, Negation):
-        return -_evaluate_term(term.operand, figures)
-    left, right = _evaluate_term(term.left, figures), _evaluate_term(term.right, figures)
-    return left + right if term.op == "+" else left - right
+        constant, coefficients = _linear(term.operand)
+        return -constant, {key: -value for key, value in coefficients.items()}
+    sign = 1 if term.op == "+" else -1
+    (left_constant, left), (right_constant, right) = _linear(term.left), _linear(term.right)
+    return left_constant + sign * right_constant, _added(left, right, sign)
+
+
+def _added(into: dict[str, int], coefficients: dict[str, int], sign: int) -> dict[str, int]:
+    for key, value in coefficients.items():
+        into[key] = into.get(key, 0) + sign * value
+    return into
+
+
+def _wrapped(value: int) -> int:
+    """``value`` modulo 2**64 as a signed 64-bit integer, as int64 arithmetic leaves it."""
+    return (value - _INT64_MIN) % _INT64_SPAN + _INT64_MIN

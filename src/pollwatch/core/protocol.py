@@ -13,11 +13,13 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy.typing as npt
 
 from pollwatch.core.expressions import (
+    CompiledRelations,
     Evaluation,
     ExpressionError,
     Quantity,
@@ -95,9 +97,25 @@ class ProtocolTemplateSpec:
     relations: tuple[ControlRelation, ...]
     statistics: Statistics | None = None  # without it, no forensics on the database
 
-    @property
+    @cached_property
     def line_keys(self) -> tuple[str, ...]:
         return tuple(line.key for line in self.lines)
+
+    @cached_property
+    def relation_lines(self) -> tuple[tuple[str, ...], ...]:
+        """Per relation, the lines it reads in template order."""
+        return tuple(
+            tuple(key for key in self.line_keys if key in relation.parsed.line_keys)
+            for relation in self.relations
+        )
+
+    @cached_property
+    def compiled_relations(self) -> CompiledRelations:
+        """The relations over the template's lines, to evaluate all at once on a figures
+        matrix (compiled once per spec: callers keep one spec per template)."""
+        return CompiledRelations.of(
+            tuple(relation.parsed for relation in self.relations), self.line_keys
+        )
 
     @property
     def option_keys(self) -> tuple[str, ...]:

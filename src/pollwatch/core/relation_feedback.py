@@ -12,6 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+
+from pollwatch.core.expressions import Relation
 from pollwatch.core.protocol import ControlRelation, ProtocolTemplateSpec
 
 
@@ -49,25 +52,44 @@ def relation_feedback(
     for key, value in filled.items():
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"figure for line {key!r} is {value!r}; expected an integer or None")
-    order = {key: index for index, key in enumerate(spec.line_keys)}
+    together = _all_relations(spec, filled)
     feedback = []
-    for relation in spec.relations:
-        keys = relation.parsed.line_keys
-        missing = tuple(sorted((k for k in keys if k not in filled), key=order.__getitem__))
+    for index, relation in enumerate(spec.relations):
+        missing = tuple(key for key in spec.relation_lines[index] if key not in filled)
         if missing:
             feedback.append(
                 RelationFeedback(relation, RelationState.INCOMPLETE, None, None, missing)
             )
             continue
-        evaluation = relation.evaluate({key: filled[key] for key in keys})
-        holds = bool(evaluation.holds[0])
-        feedback.append(
-            RelationFeedback(
-                relation,
-                RelationState.HOLDS if holds else RelationState.BROKEN,
-                int(evaluation.left[0]),
-                int(evaluation.right[0]),
-                (),
-            )
-        )
+        holds, left, right = together[index] if together else _alone(relation.parsed, filled)
+        state = RelationState.HOLDS if holds else RelationState.BROKEN
+        feedback.append(RelationFeedback(relation, state, left, right, ()))
     return tuple(feedback)
+
+
+Sides = tuple[bool, int, int]  # whether a relation holds, its left and right side
+
+
+def _all_relations(spec: ProtocolTemplateSpec, filled: Mapping[str, int]) -> list[Sides]:
+    """Every relation at once on the copy as one row; blank lines count as 0 (the relations
+    reading them are incomplete, their values unused). Empty if a figure is beyond 64 bits."""
+    try:
+        row = np.array([[filled.get(key, 0) for key in spec.line_keys]], dtype=np.int64)
+    except OverflowError:
+        return []
+    evaluation = spec.compiled_relations.evaluate(row)
+    return list(
+        zip(
+            evaluation.holds[0].tolist(),
+            evaluation.left[0].tolist(),
+            evaluation.right[0].tolist(),
+            strict=True,
+        )
+    )
+
+
+def _alone(relation: Relation, filled: Mapping[str, int]) -> Sides:
+    """One relation on its own figures, converted as ``Relation.evaluate`` converts them: it
+    takes 2**63 … 2**64-1 (wrapping, as unsigned 64-bit input) and refuses larger ones."""
+    evaluation = relation.evaluate({key: filled[key] for key in relation.line_keys})
+    return bool(evaluation.holds[0]), int(evaluation.left[0]), int(evaluation.right[0])

@@ -106,7 +106,7 @@ def _relations_on_copies(
 ) -> Findings:
     """Relations checked once per distinct copy at a regular station, found on every copy."""
     representatives = layout.representatives.figures
-    broken = broken_relations(template.relations, template.line_keys, representatives)
+    broken = broken_relations(template.compiled_relations, representatives)
     owner, copy = layout.expand(broken.row)
     relation = broken.relation[owner]
     order = np.lexsort((relation, copy))
@@ -138,7 +138,7 @@ def _relations_on_official(
     """
     parts = []
     for place, results in (("station", stations), ("commission", commissions)):
-        broken = broken_relations(template.relations, template.line_keys, results.figures)
+        broken = broken_relations(template.compiled_relations, results.figures)
         where = results.place[broken.row]
         parts.append(
             Findings.build(
