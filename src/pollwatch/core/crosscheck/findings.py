@@ -89,15 +89,16 @@ class Findings:
 
         ``delta`` is not given: it is always ``left - right``.
         """
-        filled: dict[str, Int64Array] = {}
-        for column in _COLUMNS:
-            if column == "delta":
-                continue
-            default = NONE if column in _INDEX_COLUMNS else 0
-            given = columns.pop(column, default)
-            filled[column] = np.broadcast_to(np.asarray(given, dtype=np.int64), (count,)).copy()
-        if columns:
-            raise TypeError(f"unknown finding columns: {', '.join(columns)}")
+        unknown = [column for column in columns if column not in _COLUMNS_GIVEN]
+        if unknown:
+            raise TypeError(f"unknown finding columns: {', '.join(unknown)}")
+        if count == 0:
+            # Most kinds find nothing in a small check: share one empty column.
+            return cls(kind=_NO_KINDS, names=names, **dict.fromkeys(_COLUMNS, _NO_VALUES))
+        filled = {
+            column: _column(columns.get(column, NONE if column in _INDEX_COLUMNS else 0), count)
+            for column in _COLUMNS_GIVEN
+        }
         filled["delta"] = filled["left"] - filled["right"]
         return cls(kind=np.full(count, kind, dtype=np.uint8), names=names, **filled)
 
@@ -167,6 +168,25 @@ def _named(prefix: str, ids: Int64Array, index: Int64Array) -> npt.NDArray[np.st
     return cast(npt.NDArray[np.str_], named)
 
 
+def _column(given: npt.ArrayLike, count: int) -> Int64Array:
+    """``count`` int64s of the finding's own: a scalar repeated, or an array's copy."""
+    if isinstance(given, int):
+        return np.full(count, given, dtype=np.int64)
+    array = np.array(given, dtype=np.int64)
+    if array.shape != (count,):
+        array = np.broadcast_to(array, (count,)).copy()
+    return array
+
+
+def _empty(dtype: type[np.generic]) -> npt.NDArray[np.generic]:
+    array = np.zeros(0, dtype=dtype)
+    array.flags.writeable = False
+    return array
+
+
 _TEXT = StringDType()
 _COLUMNS = tuple(f.name for f in fields(Findings) if f.name not in ("kind", "names"))
+_COLUMNS_GIVEN = tuple(column for column in _COLUMNS if column != "delta")
 _INDEX_COLUMNS = frozenset({"station", "commission", "copy", "relation", "line"})
+_NO_KINDS = cast(npt.NDArray[np.uint8], _empty(np.uint8))
+_NO_VALUES = cast(Int64Array, _empty(np.int64))
