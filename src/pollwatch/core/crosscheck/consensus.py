@@ -41,7 +41,13 @@ from pollwatch.core.crosscheck.inputs import (
     IndexArray,
     Int64Array,
 )
-from pollwatch.core.crosscheck.layout import KEY_LIMIT, CopyLayout, lay_out
+from pollwatch.core.crosscheck.layout import (
+    KEY_LIMIT,
+    CopyLayout,
+    lay_out,
+    run_lengths,
+    run_starts,
+)
 
 _MAX, _MIN = np.iinfo(np.int64).max, np.iinfo(np.int64).min
 
@@ -124,8 +130,8 @@ def _general(
 ) -> Consensus:
     """The rule applied organisation by organisation; copies sorted by station, organisation."""
     # One group per (station, organisation).
-    group_start = np.flatnonzero(
-        np.r_[True, (station[1:] != station[:-1]) | (organisation[1:] != organisation[:-1])]
+    group_start = run_starts(
+        (station[1:] != station[:-1]) | (organisation[1:] != organisation[:-1])
     )
     reporting = np.add.reduceat((~missing).astype(np.int64), group_start, axis=0)
     low = np.minimum.reduceat(np.where(missing, _MAX, values), group_start, axis=0)
@@ -135,9 +141,8 @@ def _general(
 
     # Groups of one station are contiguous; ``rank`` numbers the stations with copies.
     group_station = station[group_start]
-    new_station = np.r_[True, group_station[1:] != group_station[:-1]]
-    station_start = np.flatnonzero(new_station)
-    rank = np.cumsum(new_station) - 1
+    station_start = run_starts(group_station[1:] != group_station[:-1])
+    rank = np.repeat(np.arange(station_start.size), run_lengths(station_start, group_start.size))
     organisations = np.add.reduceat(organisation_reports.astype(np.int64), station_start, axis=0)
 
     value, agreed, support = _majorities(rank, low, organisation_consistent, organisations)
@@ -151,35 +156,36 @@ def _general(
         copies=np.add.reduceat(reporting, station_start, axis=0),
         lowest=np.minimum.reduceat(low, station_start, axis=0),
         highest=np.maximum.reduceat(high, station_start, axis=0),
-        station_copies=np.diff(np.r_[copy_start, station.size]).astype(np.int64),
-        station_organisations=np.diff(np.r_[station_start, group_start.size]).astype(np.int64),
+        station_copies=run_lengths(copy_start, station.size),
+        station_organisations=run_lengths(station_start, group_start.size),
     )
 
 
 def _majorities(
     rank: Int64Array, value: Int64Array, votes: BoolArray, organisations: Int64Array
 ) -> tuple[Int64Array, BoolArray, Int64Array]:
-    """Per station rank and line: the value voted by a strict majority of ``organisations``."""
+    """Per station rank and line: the value voted by a strict majority of ``organisations``.
+
+    Every line at once: votes are counted per cell (station rank × line), so the cost is a
+    few array operations whatever the number of lines.
+    """
     stations, lines = organisations.shape
-    majority = np.zeros((stations, lines), dtype=np.int64)
-    agreed = np.zeros((stations, lines), dtype=np.bool_)
-    support = np.zeros((stations, lines), dtype=np.int64)
-    for line in range(lines):
-        voting = np.flatnonzero(votes[:, line])
-        voter_rank, voted = _sorted_pairs(rank[voting], value[voting, line])
-        if voted.size == 0:
-            continue
-        run_start = np.flatnonzero(
-            np.r_[True, (voter_rank[1:] != voter_rank[:-1]) | (voted[1:] != voted[:-1])]
-        )
-        run_length = np.diff(np.r_[run_start, voted.size])
-        run_rank = voter_rank[run_start]
-        # At most one run per station can pass: two strict majorities would overlap.
-        wins = run_length * 2 > organisations[run_rank, line]
-        majority[run_rank[wins], line] = voted[run_start[wins]]
-        agreed[run_rank[wins], line] = True
-        support[run_rank[wins], line] = run_length[wins]
-    return majority, agreed, support
+    majority = np.zeros(stations * lines, dtype=np.int64)
+    agreed = np.zeros(stations * lines, dtype=np.bool_)
+    support = np.zeros(stations * lines, dtype=np.int64)
+    voter, line = np.nonzero(votes)
+    cell, voted = _sorted_pairs(rank[voter] * lines + line, value[voter, line])
+    if voted.size:
+        run_start = run_starts((cell[1:] != cell[:-1]) | (voted[1:] != voted[:-1]))
+        run_length = run_lengths(run_start, voted.size)
+        run_cell = cell[run_start]
+        # At most one run per cell can pass: two strict majorities would overlap.
+        wins = run_length * 2 > organisations.ravel()[run_cell]
+        majority[run_cell[wins]] = voted[run_start[wins]]
+        agreed[run_cell[wins]] = True
+        support[run_cell[wins]] = run_length[wins]
+    shape = (stations, lines)
+    return majority.reshape(shape), agreed.reshape(shape), support.reshape(shape)
 
 
 def _sorted_pairs(rank: Int64Array, value: Int64Array) -> tuple[Int64Array, Int64Array]:

@@ -83,9 +83,9 @@ def lay_out(copies: Copies) -> CopyLayout:
         organisation = np.take(copies.organisation, order)
         ordered = figures.take(order)
     same_station = station[1:] == station[:-1]
-    station_start = np.flatnonzero(np.r_[True, ~same_station])
-    station_copies = np.diff(np.r_[station_start, figures.rows]).astype(np.int64)
-    new_organisation = np.r_[True, ~same_station | (organisation[1:] != organisation[:-1])]
+    station_start = run_starts(~same_station)
+    station_copies = run_lengths(station_start, figures.rows)
+    new_organisation = _with_first(~same_station | (organisation[1:] != organisation[:-1]))
     if figures.rows == 0:
         station_organisations = np.zeros(0, dtype=np.int64)
         regular = np.zeros(0, dtype=np.bool_)
@@ -107,6 +107,28 @@ def lay_out(copies: Copies) -> CopyLayout:
         station_organisations=station_organisations,
         regular=regular,
     )
+
+
+def run_starts(differs: BoolArray) -> IndexArray:
+    """Where the runs of a sorted sequence begin: 0, and i + 1 wherever ``differs[i]`` (element
+    i + 1 differs from element i)."""
+    return np.flatnonzero(_with_first(differs))
+
+
+def run_lengths(starts: IndexArray, total: int) -> Int64Array:
+    """The length of each run beginning at ``starts`` in a sequence of ``total`` elements."""
+    ends = np.empty(starts.size, dtype=np.int64)
+    ends[:-1] = starts[1:]
+    ends[-1:] = total
+    return ends - starts
+
+
+def _with_first(differs: BoolArray) -> BoolArray:
+    # np.r_[True, differs], without np.r_'s parsing of its index, which dominates small inputs.
+    begins = np.empty(differs.size + 1, dtype=np.bool_)
+    begins[0] = True
+    begins[1:] = differs
+    return begins
 
 
 def _station_organisation_order(station: IndexArray, organisation: Int64Array) -> IndexArray | None:
