@@ -8,8 +8,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from django.db import connection
 
 from pollwatch.findings.models import Finding
 from pollwatch.findings.recheck import recheck_station
@@ -228,3 +230,35 @@ def test_a_failed_group_answers_its_threads_with_the_error_and_the_rest_go_on() 
     answers = _hand_over(GroupCommit(store, limit=1), copies)
     assert isinstance(answers.pop(3), RuntimeError)
     assert set(answers.values()) == {"stored"}
+
+
+def _texts(batch: list[PreparedCopy]) -> set[str]:
+    """The statement texts storing ``batch`` sends, but the findings' writes (which depend on
+    what the recheck finds) and the savepoints (named anew each time)."""
+    texts: set[str] = set()
+
+    def kept(execute: Any, sql: str, *rest: Any) -> Any:
+        texts.add(sql)
+        return execute(sql, *rest)
+
+    with connection.execute_wrapper(kept):
+        outcomes = store_copies(batch)
+    assert all(isinstance(outcome, Submission) and outcome.created for outcome in outcomes)
+    skipped = ("UPDATE", "INSERT INTO findings", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return {text for text in texts if not text.startswith(skipped)}
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="on SQLite an IN list costs no preparing"
+)
+def test_a_groups_statements_do_not_vary_with_its_size(referendum: Referendum) -> None:
+    # psycopg prepares a statement it has run five times; a text per group size never is.
+    small = referendum.small
+    store_copies([prepared(referendum)])  # once read, what is cached stays so
+    two = [prepared(referendum), prepared(referendum, station=small.station_102)]
+    three = [
+        prepared(referendum, referendum.other_observer_user),
+        prepared(referendum, referendum.colleague_user),
+        prepared(referendum, station=small.station_102),
+    ]
+    assert _texts(two) == _texts(three)

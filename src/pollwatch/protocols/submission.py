@@ -38,10 +38,12 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from pollwatch import rows
 from pollwatch.accreditation.eligibility import (
     Standing,
     eligible_observer,
@@ -383,10 +385,7 @@ def _store_together(prepared: Sequence[PreparedCopy]) -> list[Submission | Submi
     with transaction.atomic():
         # The stations' row locks first, before reading anything (see the module's docstring).
         lock_scope(election, Scope.stations(item.station.pk for item in prepared))
-        ids = [item.copy_id for item in prepared]
-        # Unordered: compiling the model's default ordering costs more than the query.
-        stored = {copy.pk: copy for copy in ProtocolCopy.objects.filter(pk__in=ids).order_by()}
-        corrected = _corrections(prepared)
+        stored, corrected = _known(prepared)
         new: list[tuple[int, PreparedCopy]] = []
         taken: set[UUID] = set()  # corrected by a copy of this batch
         for index, item in enumerate(prepared):
@@ -405,8 +404,9 @@ def _store_together(prepared: Sequence[PreparedCopy]) -> list[Submission | Submi
             if item.supersedes is not None:
                 taken.add(item.supersedes)
             new.append((index, item))
-        copies = ProtocolCopy.objects.bulk_create([stored[item.copy_id] for _, item in new])
+        copies = [stored[item.copy_id] for _, item in new]
         if copies:
+            _insert(copies)
             _link_photos(new, copies)
             findings = recheck_stations(election, {c.station_id for c in copies}, locked=True)
             append_many_to_log(
@@ -467,13 +467,43 @@ def _copy_row(item: PreparedCopy) -> ProtocolCopy:
     )
 
 
+@rows.per_vendor
+def _insert_sql(connection: BaseDatabaseWrapper) -> str:
+    quote = connection.ops.quote_name
+    fields = ProtocolCopy._meta.concrete_fields
+    return (
+        f"INSERT INTO {quote(ProtocolCopy._meta.db_table)} "
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+
+
+def _insert(copies: list[ProtocolCopy]) -> None:
+    """Insert the copies as ``bulk_create`` would, one row per parameter set of one fixed
+    statement: psycopg pipelines the rows in one round trip and prepares the statement, where
+    a multi-row INSERT's text (longer than psycopg's 4 KB cache of converted queries, and
+    different for every count) would be converted anew and parsed by PostgreSQL every time."""
+    fields = ProtocolCopy._meta.concrete_fields
+    values = [
+        [field.get_db_prep_save(field.pre_save(copy, True), connection) for field in fields]
+        for copy in copies
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(_insert_sql(connection), values)
+    for copy in copies:
+        copy._state.adding = False
+        copy._state.db = connection.alias
+
+
 def _link_photos(new: list[tuple[int, PreparedCopy]], copies: list[ProtocolCopy]) -> None:
     links = ProtocolCopy.photos.through
-    links.objects.bulk_create(
+    linked = [
         links(protocolcopy_id=copy.pk, photo_id=photo.pk)
         for (_, item), copy in zip(new, copies, strict=True)
         for photo in item.photos
-    )
+    ]
+    if linked:
+        links.objects.bulk_create(linked)
 
 
 @dataclass(frozen=True)
@@ -483,17 +513,41 @@ class _Corrected:
     corrected: bool  # already superseded by a stored copy
 
 
-def _corrections(prepared: Sequence[PreparedCopy]) -> dict[UUID, _Corrected]:
-    """The stored copies the batch's corrections name, read under the stations' locks."""
-    named = {item.supersedes for item in prepared if item.supersedes is not None}
-    if not named:
-        return {}
-    rows = (
-        ProtocolCopy.objects.filter(pk__in=named)
-        .order_by()
-        .values_list("pk", "station_id", "observer_id", "superseded_by")
+@rows.per_vendor
+def _known_sql(connection: BaseDatabaseWrapper) -> str:
+    table = connection.ops.quote_name(ProtocolCopy._meta.db_table)
+    supersedes = connection.ops.quote_name(ProtocolCopy._meta.get_field("supersedes").column)
+    return (
+        f"SELECT {rows.columns(ProtocolCopy, 't', connection)}, "
+        f"EXISTS (SELECT 1 FROM {table} AS s WHERE s.{supersedes} = t.id) "
+        f"FROM {table} AS t WHERE "
     )
-    return {pk: _Corrected(station, observer, by is not None) for pk, station, observer, by in rows}
+
+
+def _known(
+    prepared: Sequence[PreparedCopy],
+) -> tuple[dict[UUID, ProtocolCopy], dict[UUID, _Corrected]]:
+    """Read under the stations' locks, in one statement: the copies already stored with the
+    batch's ids, and the stored copies its corrections name (whether corrected already)."""
+    ids = {item.copy_id for item in prepared}
+    named = {item.supersedes for item in prepared if item.supersedes is not None}
+    pk = ProtocolCopy._meta.pk
+    assert pk is not None
+    wanted = [pk.get_db_prep_value(value, connection) for value in ids | named]
+    where, params = rows.any_of("t.id", wanted, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_known_sql(connection) + where, params)
+        found = cursor.fetchall()
+    stored: dict[UUID, ProtocolCopy] = {}
+    corrected: dict[UUID, _Corrected] = {}
+    width = rows.width(ProtocolCopy)
+    for row in found:
+        copy = rows.instance(ProtocolCopy, row[:width], connection)
+        if copy.pk in ids:
+            stored[copy.pk] = copy
+        if copy.pk in named:
+            corrected[copy.pk] = _Corrected(copy.station_id, copy.observer_id, bool(row[width]))
+    return stored, corrected
 
 
 def _correction_refusal(
