@@ -36,6 +36,7 @@ from pollwatch.findings.columns import (
 from pollwatch.official.models import OfficialResult
 from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.registry.models import Commission, Election, PollingStation
+from pollwatch.rows import any_of
 
 # What pg_export_snapshot() returns, e.g. 00000003-0000001B-1.
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
@@ -99,15 +100,15 @@ def load_inputs(
     values, missing = figures_matrix(copies, lines)
     copy_station = _index_of(known_stations, copies["station"], "protocol copies")
 
+    where, params = _in_scope("", "station_id", election, station_ids)
     results = read_columns(
         [
             Column("station", "station_id"),
             Column("commission", "commission_id"),
             *figure_columns(lines),
         ],
-        f"FROM {OfficialResult._meta.db_table} "
-        f"WHERE election_id = %s{_at('station_id', station_ids)} AND current",
-        _params(election, station_ids),
+        f"FROM {OfficialResult._meta.db_table} WHERE {where} AND current",
+        params,
         few=station_ids is not None,
     )
     result_values, result_missing = figures_matrix(results, lines)
@@ -163,6 +164,7 @@ def _current_copies(
     """The copies nobody superseded. Each row carries the id of the copy it corrects, so the
     superseded ones are dropped here: an anti-join in the database costs seconds at millions.
     (A correction is always of a copy at the same station.)"""
+    where, params = _in_scope("c.", "station_id", election, station_ids)
     read = read_columns(
         [
             Column("id", "c.id", "uuid"),
@@ -171,9 +173,8 @@ def _current_copies(
             Column("organisation", "c.organisation_id"),
             *figure_columns(lines, "c"),
         ],
-        f"FROM {ProtocolCopy._meta.db_table} AS c "
-        f"WHERE c.election_id = %s{_at('c.station_id', station_ids)}",
-        _params(election, station_ids),
+        f"FROM {ProtocolCopy._meta.db_table} AS c WHERE {where}",
+        params,
         few=station_ids is not None,
     )
     corrected = read["supersedes"][read["supersedes"] != np.void(bytes(16))]
@@ -207,14 +208,15 @@ def _read_hierarchy(election: Election, station_ids: Sequence[int] | None) -> _H
         f"CASE WHEN EXISTS (SELECT 1 FROM {Assignment._meta.db_table} AS a "
         "WHERE a.station_id = p.id) THEN 1 ELSE 0 END"
     )
+    where, params = _in_scope("p.", "id", election, station_ids)
     stations = read_columns(
         [
             Column("id", "p.id"),
             Column("commission", "p.commission_id"),
             Column("assigned", assigned),
         ],
-        f"FROM {stations_table} AS p WHERE p.election_id = %s{_at('p.id', station_ids)}",
-        _params(election, station_ids),
+        f"FROM {stations_table} AS p WHERE {where}",
+        params,
         few=station_ids is not None,
     )
     if station_ids is None:
@@ -243,15 +245,15 @@ def _read_hierarchy(election: Election, station_ids: Sequence[int] | None) -> _H
     return _HierarchyRows(hierarchy, stations["assigned"][station_order])
 
 
-def _at(column: str, station_ids: Sequence[int] | None) -> str:
-    """The condition restricting rows to some stations, if given (after the election's)."""
+def _in_scope(
+    prefix: str, station: str, election: Election, station_ids: Sequence[int] | None
+) -> tuple[str, list[Any]]:
+    """The condition restricting rows (``prefix``: their table's alias and a dot, or nothing)
+    to the election, and to some stations by their ``station`` column if given; its params."""
     if station_ids is None:
-        return ""
-    return f" AND {column} IN ({', '.join(['%s'] * len(station_ids))})"
-
-
-def _params(election: Election, station_ids: Sequence[int] | None) -> list[Any]:
-    return [election.pk] if station_ids is None else [election.pk, *station_ids]
+        return f"{prefix}election_id = %s", [election.pk]
+    condition, params = any_of(f"{prefix}{station}", station_ids, connection)
+    return f"{prefix}election_id = %s AND {condition}", [election.pk, *params]
 
 
 def _index_of(

@@ -29,6 +29,7 @@ from pollwatch.bulk import StagingTable, copy_rows
 from pollwatch.findings.computed import CROSSCHECK_KINDS, ComputedFinding
 from pollwatch.findings.models import Finding, FindingKind, Severity
 from pollwatch.registry.models import Commission, Election, PollingStation
+from pollwatch.rows import any_of
 
 
 class RecordingError(ValueError):
@@ -366,8 +367,9 @@ def _resolve(cursor: CursorWrapper, table: str, election_id: int, scope: Scope, 
     where = f"t.election_id = %s AND t.present AND t.kind IN ({', '.join(['%s'] * len(kinds))})"
     params: list[Any] = [False, at, at, election_id, *kinds]
     if scope.station_ids is not None:
-        where += f" AND t.station_id IN ({', '.join(['%s'] * len(scope.station_ids))})"
-        params += scope.station_ids
+        stations, station_params = any_of("t.station_id", scope.station_ids, connection)
+        where += f" AND {stations}"
+        params += station_params
     cursor.execute(
         f"UPDATE {table} AS t SET present = %s, resolved_at = %s, last_changed = %s "
         f"WHERE {where} AND NOT EXISTS "
@@ -399,12 +401,11 @@ def _record_few(
     table = Finding._meta.db_table
     kinds = sorted(scope.kinds)
     marks = ", ".join(["%s"] * len(kinds))
-    stations = scope.station_ids or ()
+    stations, station_params = any_of("station_id", scope.station_ids or (), connection)
     cursor.execute(
         f"SELECT id, fingerprint, present, {', '.join(_VALUES)}, detail FROM {table} "
-        f"WHERE election_id = %s AND station_id IN ({', '.join(['%s'] * len(stations))}) "
-        f"AND kind IN ({marks})",
-        [election.pk, *stations, *kinds],
+        f"WHERE election_id = %s AND {stations} AND kind IN ({marks})",
+        [election.pk, *station_params, *kinds],
     )
     stored = {row[1]: row for row in cursor.fetchall()}
     new: list[tuple[Any, ...]] = []
@@ -439,10 +440,10 @@ def _record_few(
         )
     vanished = [row[0] for row in stored.values() if row[2]]
     if vanished:
+        ids, id_params = any_of("id", vanished, connection)
         cursor.execute(
-            f"UPDATE {table} SET present = %s, resolved_at = %s, last_changed = %s "
-            f"WHERE id IN ({', '.join(['%s'] * len(vanished))})",
-            [False, at, at, *vanished],
+            f"UPDATE {table} SET present = %s, resolved_at = %s, last_changed = %s WHERE {ids}",
+            [False, at, at, *id_params],
         )
     return RecordingCounts(
         new=len(new),
