@@ -88,34 +88,39 @@ def _entry(election: Election, kind: str, record: Record, source: models.Model |
     )
 
 
+# Every column a parameter of one array: the text is the same for any number of entries, so
+# psycopg prepares it once (one VALUES row per entry would be a new statement for each count).
+_INSERT = (
+    f"WITH new AS (INSERT INTO {LogEntry._meta.db_table} "
+    "(election_id, kind, canonical, leaf_hash, source_type_id, source_pk, created_at) "
+    "SELECT election_id, kind, canonical, leaf_hash, source_type_id, source_pk, created_at "
+    "FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::bytea[], %s::integer[], "
+    "%s::text[], %s::timestamptz[]) WITH ORDINALITY AS r(election_id, kind, canonical, "
+    "leaf_hash, source_type_id, source_pk, created_at, position) ORDER BY position "
+    "RETURNING id, election_id) "
+    f"INSERT INTO {PendingEntry._meta.db_table} (entry_id, election_id) "
+    "SELECT id, election_id FROM new ORDER BY id RETURNING entry_id"
+)
+
+
 def _insert_in_one_statement(entries: list[LogEntry]) -> None:
     """The entries and their pending rows in one round trip, and no savepoint: the statement
     is atomic by itself, and a submission should not wait for the network three more times."""
-    table, pending = LogEntry._meta.db_table, PendingEntry._meta.db_table
-    row = "(%s, %s, %s, %s, %s, %s, %s)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH new AS (INSERT INTO {table} "
-            f"(election_id, kind, canonical, leaf_hash, source_type_id, source_pk, created_at) "
-            f"VALUES {', '.join([row] * len(entries))} RETURNING id, election_id) "
-            f"INSERT INTO {pending} (entry_id, election_id) SELECT id, election_id FROM new "
-            f"ORDER BY id RETURNING entry_id",
+            _INSERT,
             [
-                value
-                for entry in entries
-                for value in (
-                    entry.election_id,
-                    entry.kind,
-                    entry.canonical,
-                    entry.leaf_hash,
-                    entry.source_type_id,
-                    entry.source_pk,
-                    entry.created_at,
-                )
+                [entry.election_id for entry in entries],
+                [entry.kind for entry in entries],
+                [entry.canonical for entry in entries],
+                [entry.leaf_hash for entry in entries],
+                [entry.source_type_id for entry in entries],
+                [entry.source_pk for entry in entries],
+                [entry.created_at for entry in entries],
             ],
         )
         ids = sorted(row[0] for row in cursor.fetchall())
-    # The sequence numbers the VALUES rows in order within the statement.
+    # The sequence numbers the rows in the order they are selected, the entries' order.
     for entry, pk in zip(entries, ids, strict=True):
         entry.pk = pk
         entry._state.adding = False
