@@ -37,13 +37,10 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import io
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -54,8 +51,10 @@ from harness import (
     Figures,
     add_database_options,
     child_env,
+    commit_of,
     databases,
     description,
+    export_source,
     fresh_database,
     heading,
     load_average,
@@ -114,7 +113,7 @@ def main() -> None:
         work = Path(directory)
         sources = {"after": ROOT / "src"}
         if args.baseline:
-            sources = {"before": _export_src(args.baseline, work / "baseline"), **sources}
+            sources = {"before": export_source(args.baseline, work / "baseline"), **sources}
         runs: dict[str, dict[str, list[Figures]]] = {
             version: {vendor: [] for vendor in databases(args.skip_postgres)} for version in sources
         }
@@ -137,7 +136,7 @@ def main() -> None:
     }
     if args.baseline:
         figures["baseline"] = {
-            "revision": _revision(args.baseline),
+            "revision": commit_of(args.baseline),
             "measured": "src/ of that revision, its children alternating with the new code's",
             "databases": {vendor: _combine(found) for vendor, found in runs["before"].items()},
         }
@@ -172,23 +171,6 @@ def _show(figures: Figures) -> None:
                 f"  overhead p50 within {TARGET_OVERHEAD_MS} ms: wall {run['within_target']}, "
                 f"CPU {run['within_target_cpu']}"
             )
-
-
-def _export_src(revision: str, into: Path) -> Path:
-    """src/ as of `revision`, extracted into `into`."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", "--format=tar", revision, "src"],
-        check=True, capture_output=True,
-    ).stdout  # fmt: skip
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
-
-
-def _revision(revision: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", revision], check=True, capture_output=True, text=True
-    ).stdout.strip()
 
 
 def _run(requests: int, work: Path, database_url: str, src: Path) -> Figures:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432"
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
@@ -61,6 +64,35 @@ def child_env(work: Path, database_url: str | None) -> dict[str, str]:
     if database_url:
         env["POLLWATCH_DATABASE_URL"] = database_url
     return env
+
+
+def export_source(revision: str, into: Path) -> Path:
+    """The `src` tree of commit `revision`, written under `into`: the directory to put first on
+    a child's PYTHONPATH (``with_source``) to measure that code beside this checkout's."""
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision, "src"], cwd=ROOT, capture_output=True,
+        check=True,
+    )  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def with_source(env: dict[str, str], source: Path | None) -> dict[str, str]:
+    """`env` running the pollwatch under `source` (``export_source``); None: this checkout's."""
+    if source is None:
+        return env
+    return {
+        **env,
+        "PYTHONPATH": os.pathsep.join([str(source), *filter(None, [env.get("PYTHONPATH")])]),
+    }
+
+
+def commit_of(revision: str) -> str:
+    """The full commit id `revision` names."""
+    return subprocess.run(
+        ["git", "rev-parse", revision], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def run_child(script: str, arguments: list[str], env: dict[str, str]) -> Figures:

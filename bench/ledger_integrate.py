@@ -48,7 +48,6 @@ import argparse
 import bisect
 import contextlib
 import datetime
-import io
 import json
 import os
 import platform
@@ -56,7 +55,6 @@ import random
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -64,7 +62,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import child_env, run_child, scratch_postgres_database
+from harness import (
+    child_env,
+    export_source,
+    run_child,
+    scratch_postgres_database,
+    with_source,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "ledger_integrate.json"
@@ -350,17 +354,6 @@ def _revision() -> str:
     return head.stdout.strip()
 
 
-def _export(revision: str, into: Path) -> Path:
-    """The `src` tree of `revision`, written under `into`: the directory for PYTHONPATH."""
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", revision, "src"], cwd=ROOT, capture_output=True,
-        check=True,
-    )  # fmt: skip
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
-
-
 def _measure(backend: str, arguments: list[str], database: str, code: Path | None) -> Any:
     """One child's figures on `backend`, on the code under `code` (else this checkout's)."""
     with tempfile.TemporaryDirectory() as work:
@@ -368,12 +361,7 @@ def _measure(backend: str, arguments: list[str], database: str, code: Path | Non
         with contextlib.ExitStack() as stack:
             if backend == "postgresql":
                 url = stack.enter_context(scratch_postgres_database(POSTGRES_SERVER, database))
-            env = child_env(Path(work), url)
-            if code is not None:
-                env["PYTHONPATH"] = os.pathsep.join(
-                    [str(code), *filter(None, [env.get("PYTHONPATH")])]
-                )
-            return run_child(__file__, arguments, env)
+            return run_child(__file__, arguments, with_source(child_env(Path(work), url), code))
 
 
 def _results(results: list[Any], revision: str, label: str) -> dict[str, Any]:
@@ -431,7 +419,7 @@ def main() -> None:
     results: list[Any] = []
     before: list[Any] = []
     with tempfile.TemporaryDirectory() as exported:
-        code = None if args.before is None else _export(args.before, Path(exported))
+        code = None if args.before is None else export_source(args.before, Path(exported))
         for backend in args.backends.split(","):
             for number in range(1, args.rounds + 1):
                 # Before and after alternate (ABBA...): neither always runs second.
