@@ -51,3 +51,23 @@ def test_unknown_and_derived_columns_are_refused() -> None:
     for count in (0, 1):
         with pytest.raises(TypeError, match="unknown finding columns: place, delta"):
             Findings.build(FindingKind.MISSING_COPY, NAMES, count, place=1, delta=0)
+
+
+def test_fingerprints_name_station_commission_copy_or_no_place() -> None:
+    names = FingerprintNames(
+        line_keys=("a", "b"),
+        relation_texts=("a == b",),
+        station_ids=np.zeros(0, dtype=np.int64),  # no station: -1 must not read an id
+        commission_ids=np.array([1, 2], dtype=np.int64),
+        copy_ids=np.array([70, 71], dtype=np.int64),
+    )
+    parts = [
+        Findings.build(FindingKind.TOTAL_DIFFERS_FROM_CHILDREN, names, 1, commission=1, line=0),
+        Findings.build(FindingKind.MISSING_COPY, names, 1),
+        Findings.build(FindingKind.RELATION_BROKEN_ON_COPY, names, 1, copy=1, relation=0),
+    ]
+    assert Findings.concatenate(parts, names).fingerprint.tolist() == [
+        "total-differs-from-children|commission:2|line:a",
+        "missing-copy||-",
+        "relation-broken-on-copy|/copy:71|relation:a == b",
+    ]

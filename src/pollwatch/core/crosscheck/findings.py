@@ -9,6 +9,7 @@ updates the same finding (and keeps its human status) instead of adding a duplic
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from functools import cached_property
@@ -95,19 +96,24 @@ class Findings:
         if count == 0:
             # Most kinds find nothing in a small check: share one empty column.
             return cls(kind=_NO_KINDS, names=names, **dict.fromkeys(_COLUMNS, _NO_VALUES))
-        filled = {
-            column: _column(columns.get(column, NONE if column in _INDEX_COLUMNS else 0), count)
-            for column in _COLUMNS_GIVEN
-        }
-        filled["delta"] = filled["left"] - filled["right"]
+        # One block for every column: a row per column is one assignment, scalars included.
+        block = np.empty((len(_COLUMNS), count), dtype=np.int64)
+        for row, column in enumerate(_COLUMNS):
+            if column != "delta":
+                block[row] = columns.get(column, NONE if column in _INDEX_COLUMNS else 0)
+        filled = dict(zip(_COLUMNS, block, strict=True))
+        np.subtract(filled["left"], filled["right"], out=filled["delta"])
         return cls(kind=np.full(count, kind, dtype=np.uint8), names=names, **filled)
 
     @classmethod
     def concatenate(cls, parts: Sequence[Findings], names: FingerprintNames) -> Findings:
+        found = [part for part in parts if len(part)]
+        if not found:
+            return cls(kind=_NO_KINDS, names=names, **dict.fromkeys(_COLUMNS, _NO_VALUES))
+        if len(found) == 1 and found[0].names is names:
+            return found[0]
         joined = {
-            column: np.concatenate([getattr(part, column) for part in parts])
-            if parts
-            else np.zeros(0, dtype=np.uint8 if column == "kind" else np.int64)
+            column: np.concatenate([getattr(part, column) for part in found])
             for column in ("kind", *_COLUMNS)
         }
         return cls(names=names, **joined)
@@ -127,25 +133,30 @@ class Findings:
         or relation expressions, so it survives reordering of the arrays between runs.
         """
         names = self.names
-        slugs = np.array(["", *(kind.slug for kind in FindingKind)], dtype=_TEXT)
-        place = np.where(
-            self.station >= 0,
-            _named("station:", names.station_ids, self.station),
-            _named("commission:", names.commission_ids, self.commission),
+        # The place: the station, else the commission, else none; then the copy, if any.
+        on_station, on_commission = self.station >= 0, self.commission >= 0
+        place_id = np.where(
+            on_station,
+            _ids_at(names.station_ids, self.station),
+            _ids_at(names.commission_ids, self.commission),
         )
+        place_kind = np.where(on_station, 0, np.where(on_commission, 1, 2))
+        place = np.strings.add(_PLACE_PREFIXES[place_kind], place_id.astype(_TEXT))
+        placeless = ~(on_station | on_commission)
+        if placeless.any():
+            place[placeless] = ""
         on_copy = self.copy >= 0
-        place = np.where(
-            on_copy, np.strings.add(place, _named("/copy:", names.copy_ids, self.copy)), place
+        if on_copy.any():
+            copy_id = _ids_at(names.copy_ids, self.copy[on_copy]).astype(_TEXT)
+            place[on_copy] = np.strings.add(place[on_copy], np.strings.add("/copy:", copy_id))
+        # What it is about: a relation, else a line, else "-" (index 0).
+        about = np.where(
+            self.relation >= 0, self.relation + 1 + len(names.line_keys), self.line + 1
         )
-        line_names = np.array(["-", *(f"line:{key}" for key in names.line_keys)], dtype=_TEXT)
-        relation_names = np.array(
-            ["-", *(f"relation:{expression}" for expression in names.relation_texts)], dtype=_TEXT
+        head = np.strings.add(_KIND_HEADS[self.kind], place)
+        return np.asarray(
+            np.strings.add(head, _about_names(names.line_keys, names.relation_texts)[about])
         )
-        lines = np.where(
-            self.relation >= 0, relation_names[self.relation + 1], line_names[self.line + 1]
-        )
-        head = np.strings.add(np.strings.add(slugs[self.kind], "|"), place)
-        return np.asarray(np.strings.add(np.strings.add(head, "|"), lines))
 
 
 @dataclass(frozen=True)
@@ -159,23 +170,22 @@ class FingerprintNames:
     copy_ids: Int64Array
 
 
-def _named(prefix: str, ids: Int64Array, index: Int64Array) -> npt.NDArray[np.str_]:
-    """``prefix`` + the id at each index; empty where the index is -1."""
-    named = np.full(index.size, "", dtype=_TEXT)
-    applies = index >= 0
-    if applies.any():
-        named[applies] = np.strings.add(prefix, ids[index[applies]].astype(_TEXT))
-    return cast(npt.NDArray[np.str_], named)
+def _ids_at(ids: Int64Array, index: Int64Array) -> Int64Array:
+    """The id at each index; meaningless where the index is -1 (the caller drops those)."""
+    if ids.size == 0:
+        return np.zeros(index.size, dtype=np.int64)  # every index is -1
+    return ids[index]
 
 
-def _column(given: npt.ArrayLike, count: int) -> Int64Array:
-    """``count`` int64s of the finding's own: a scalar repeated, or an array's copy."""
-    if isinstance(given, int):
-        return np.full(count, given, dtype=np.int64)
-    array = np.array(given, dtype=np.int64)
-    if array.shape != (count,):
-        array = np.broadcast_to(array, (count,)).copy()
-    return array
+@functools.lru_cache(maxsize=64)
+def _about_names(
+    line_keys: tuple[str, ...], relation_texts: tuple[str, ...]
+) -> npt.NDArray[np.str_]:
+    """``|-``, then ``|line:<key>`` per line, then ``|relation:<expression>`` per relation:
+    made once per template rather than for every set of findings."""
+    lines = (f"|line:{key}" for key in line_keys)
+    relations = (f"|relation:{expression}" for expression in relation_texts)
+    return np.array(["|-", *lines, *relations], dtype=_TEXT)
 
 
 def _empty(dtype: type[np.generic]) -> npt.NDArray[np.generic]:
@@ -185,6 +195,9 @@ def _empty(dtype: type[np.generic]) -> npt.NDArray[np.generic]:
 
 
 _TEXT = StringDType()
+_PLACE_PREFIXES = np.array(["station:", "commission:", ""], dtype=_TEXT)
+# ``<slug>|`` by kind value (0 is no kind).
+_KIND_HEADS = np.array(["|", *(f"{kind.slug}|" for kind in FindingKind)], dtype=_TEXT)
 _COLUMNS = tuple(f.name for f in fields(Findings) if f.name not in ("kind", "names"))
 _COLUMNS_GIVEN = tuple(column for column in _COLUMNS if column != "delta")
 _INDEX_COLUMNS = frozenset({"station", "commission", "copy", "relation", "line"})
