@@ -1,8 +1,9 @@
 """Sustained protocol-copy ingest through the real HTTP API, on PostgreSQL.
 
-    .venv/bin/python bench/copy_ingest.py                          # 2,000 stations, 6,000 copies
+    .venv/bin/python bench/copy_ingest.py                          # 2,500 stations, 6,000 copies
     .venv/bin/python bench/copy_ingest.py --copies 1500 --clients 8 --workers 2
     .venv/bin/python bench/copy_ingest.py --signed     # every copy signed by its device key
+    .venv/bin/python bench/copy_ingest.py --before 9dbf070 --rounds 3   # and old code, alternating
 
 A fresh PostgreSQL database `bench_copy_ingest` (dropped afterwards) gets an election
 (bench/copy_setup.py: the shipped Kazakh referendum template, official results at every station,
@@ -29,6 +30,10 @@ connection), latency percentiles seen by the clients, and where the time goes: C
 copy of the app processes, of the integrator, of PostgreSQL's backends serving them, and of
 the load generator (from /proc), beside the wall time. Prints the figures and writes
 bench/results/copy_ingest.json. Targets: >= 500 copies/s, 0 errors, p99 <= 250 ms.
+
+With `--rounds N` each code runs N times on a fresh database and the round of median throughput
+is kept whole (this machine's speed drifts between minutes); `--before REV` runs commit REV's
+code (its `src`, first on PYTHONPATH) in the same rounds, alternating which goes first.
 """
 
 from __future__ import annotations
@@ -47,7 +52,15 @@ from pathlib import Path
 from typing import Any
 
 import http_load
-from harness import child_env, percentiles_ms, run_child, scratch_postgres_database
+from harness import (
+    child_env,
+    commit_of,
+    export_source,
+    percentiles_ms,
+    run_child,
+    scratch_postgres_database,
+    with_source,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "copy_ingest.json"
@@ -61,7 +74,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--stations", type=int, default=2000)
+    parser.add_argument("--stations", type=int, default=2500)
     parser.add_argument("--copies", type=int, default=6000, help="copies to send in the run")
     parser.add_argument("--clients", type=int, default=16, help="concurrent client connections")
     parser.add_argument("--workers", type=int, default=2, help="server worker processes")
@@ -71,6 +84,8 @@ def main() -> None:
         "--postgres", default="postgres://postgres@127.0.0.1:5432", help="server URL, no database"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--before", metavar="REV", help="also measure commit REV, alternating")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each code (median kept)")
     parser.add_argument("--setup", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
@@ -81,20 +96,15 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-copy-ingest-") as directory:
         work = Path(directory)
-        with scratch_postgres_database(args.postgres, BENCH_DATABASE) as url:
-            env = child_env(work, url)
-            env["POLLWATCH_ALLOWED_HOSTS"] = "127.0.0.1"
-            seats_file = work / "seats.json"
-            setup = run_child(
-                __file__,
-                [
-                    "--stations", str(args.stations), "--setup", str(seats_file),
-                    *(["--signed"] if args.signed else []),
-                ],
-                env,
-            )  # fmt: skip
-            seats = json.loads(seats_file.read_text())
-            result = _run(args, env, url, setup["slug"], seats)
+        codes: dict[str, Path | None] = {"this checkout": None}
+        if args.before:
+            codes = {"before": export_source(args.before, work / "before"), **codes}
+        rounds: dict[str, list[dict[str, Any]]] = {label: [] for label in codes}
+        for number in range(args.rounds):
+            order = list(codes.items())
+            for label, source in order if number % 2 == 0 else reversed(order):
+                rounds[label].append(_measured(args, work / f"{label}-{number}", source))
+                print(f"round {number + 1}, {label}: {_summary(rounds[label][-1])}", flush=True)
     report = {
         "benchmark": "copy_ingest",
         "stations": args.stations,
@@ -108,12 +118,54 @@ def main() -> None:
         "targets": TARGETS,
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        **result,
+        "revision": commit_of("HEAD"),
+        # The round of median throughput, whole, so that its figures belong together.
+        **_median_round(rounds["this checkout"]),
+        "rounds": {label: [_summary(run) for run in runs] for label, runs in rounds.items()},
     }
+    if args.before:
+        report["before"] = {
+            "revision": commit_of(args.before),
+            **_median_round(rounds["before"]),
+        }
     _print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten to {args.out}")
+
+
+def _measured(args: argparse.Namespace, work: Path, source: Path | None) -> dict[str, Any]:
+    """One round: a fresh database and election, the server and integrator on `source`'s code
+    (None: this checkout's), the load."""
+    work.mkdir(parents=True)
+    with scratch_postgres_database(args.postgres, BENCH_DATABASE) as url:
+        env = with_source(child_env(work, url), source)
+        env["POLLWATCH_ALLOWED_HOSTS"] = "127.0.0.1"
+        seats_file = work / "seats.json"
+        setup = run_child(
+            __file__,
+            [
+                "--stations", str(args.stations), "--setup", str(seats_file),
+                *(["--signed"] if args.signed else []),
+            ],
+            env,
+        )  # fmt: skip
+        seats = json.loads(seats_file.read_text())
+        return _run(args, env, url, setup["slug"], seats)
+
+
+def _median_round(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return sorted(runs, key=lambda run: run["copies_per_second"])[(len(runs) - 1) // 2]
+
+
+def _summary(run: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "copies_per_second": run["copies_per_second"],
+        "errors": run["errors"],
+        "p99_ms": run["latency_ms"].get("p99"),
+        "receipt_p99_ms": run["receipt_latency_ms"].get("p99"),
+        "cpu_ms_per_copy": run["cpu_ms_per_copy"],
+    }
 
 
 def _run(
@@ -317,6 +369,13 @@ def _print(report: dict[str, Any]) -> None:
     )
     for sample in report["error_samples"]:
         print(f"  error: {sample}")
+    if "before" in report:
+        before = report["before"]
+        print(
+            f"before ({before['revision'][:10]}), its median round: "
+            f"{before['copies_per_second']} copies/s, p99 {before['latency_ms']['p99']} ms, "
+            f"CPU per copy (ms) {before['cpu_ms_per_copy']}"
+        )
 
 
 # The child: the setup.
