@@ -107,6 +107,8 @@ def _relations_on_copies(
     """Relations checked once per distinct copy at a regular station, found on every copy."""
     representatives = layout.representatives.figures
     broken = broken_relations(template.compiled_relations, representatives)
+    if broken.row.size == 0:  # the usual case: spare expanding nothing
+        return Findings.build(FindingKind.RELATION_BROKEN_ON_COPY, names, 0)
     owner, copy = layout.expand(broken.row)
     relation = broken.relation[owner]
     order = np.lexsort((relation, copy))

@@ -27,6 +27,8 @@ def broken_relations(relations: CompiledRelations, figures: Figures) -> BrokenRe
     compiled_relations``). A relation that reads a missing cell is not judged on that row: a
     blank line is a missing piece, not arithmetic the commission got wrong.
     """
+    if figures.rows == 0:
+        return _NOTHING_BROKEN
     evaluation = relations.evaluate(figures.values)
     broken = ~evaluation.holds
     if figures.has_blanks:
@@ -41,3 +43,8 @@ def broken_relations(relations: CompiledRelations, figures: Figures) -> BrokenRe
         left=evaluation.left[row, relation],
         right=evaluation.right[row, relation],
     )
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_ROWS.flags.writeable = False
+_NOTHING_BROKEN = BrokenRelations(_NO_ROWS, _NO_ROWS, _NO_ROWS, _NO_ROWS)

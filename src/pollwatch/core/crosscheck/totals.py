@@ -26,6 +26,9 @@ def totals_against_children(
     names: FingerprintNames,
 ) -> Findings:
     """One finding per commission and line whose published total differs from its children's."""
+    if not (commission_row >= 0).any():
+        # No published total, nothing to compare (a station's recheck reads none).
+        return Findings.build(FindingKind.TOTAL_DIFFERS_FROM_CHILDREN, names, 0)
     lines = official_stations.lines
     has_station = station_row >= 0
     if has_station.all():
