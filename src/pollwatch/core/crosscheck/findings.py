@@ -96,11 +96,12 @@ class Findings:
         if count == 0:
             # Most kinds find nothing in a small check: share one empty column.
             return cls(kind=_NO_KINDS, names=names, **dict.fromkeys(_COLUMNS, _NO_VALUES))
-        # One block for every column: a row per column is one assignment, scalars included.
+        # One block for every column, a row each: the defaults in one assignment, then each
+        # column given (a scalar or an array) in one more.
         block = np.empty((len(_COLUMNS), count), dtype=np.int64)
-        for row, column in enumerate(_COLUMNS):
-            if column != "delta":
-                block[row] = columns.get(column, NONE if column in _INDEX_COLUMNS else 0)
+        block[...] = _DEFAULTS
+        for column, given in columns.items():
+            block[_ROW[column]] = given
         filled = dict(zip(_COLUMNS, block, strict=True))
         np.subtract(filled["left"], filled["right"], out=filled["delta"])
         return cls(kind=np.full(count, kind, dtype=np.uint8), names=names, **filled)
@@ -201,5 +202,8 @@ _KIND_HEADS = np.array(["|", *(f"{kind.slug}|" for kind in FindingKind)], dtype=
 _COLUMNS = tuple(f.name for f in fields(Findings) if f.name not in ("kind", "names"))
 _COLUMNS_GIVEN = tuple(column for column in _COLUMNS if column != "delta")
 _INDEX_COLUMNS = frozenset({"station", "commission", "copy", "relation", "line"})
+_ROW = {column: row for row, column in enumerate(_COLUMNS)}
+# Per column, as a column vector: -1 for indexes (not applicable), 0 for values.
+_DEFAULTS = np.array([[NONE if c in _INDEX_COLUMNS else 0] for c in _COLUMNS], dtype=np.int64)
 _NO_KINDS = cast(npt.NDArray[np.uint8], _empty(np.uint8))
 _NO_VALUES = cast(Int64Array, _empty(np.int64))
