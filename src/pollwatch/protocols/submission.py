@@ -471,25 +471,34 @@ def _copy_row(item: PreparedCopy) -> ProtocolCopy:
 def _insert_sql(connection: BaseDatabaseWrapper) -> str:
     quote = connection.ops.quote_name
     fields = ProtocolCopy._meta.concrete_fields
-    return (
+    into = (
         f"INSERT INTO {quote(ProtocolCopy._meta.db_table)} "
         f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))})"
     )
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        return f"{into}SELECT * FROM unnest({arrays})"
+    return f"{into}VALUES ({', '.join(['%s'] * len(fields))})"
 
 
 def _insert(copies: list[ProtocolCopy]) -> None:
-    """Insert the copies as ``bulk_create`` would, one row per parameter set of one fixed
-    statement: psycopg pipelines the rows in one round trip and prepares the statement, where
-    a multi-row INSERT's text (longer than psycopg's 4 KB cache of converted queries, and
-    different for every count) would be converted anew and parsed by PostgreSQL every time."""
+    """Insert the copies as ``bulk_create`` would, in a statement whose text is the same for
+    any number of copies: on PostgreSQL one array per column, unnested (parsed once for the
+    group; a multi-row INSERT's text, too long for psycopg's 4 KB cache of converted queries
+    and different for every count, was converted anew and parsed every time); on SQLite,
+    in-process, one row per parameter set."""
     fields = ProtocolCopy._meta.concrete_fields
     values = [
         [field.get_db_prep_save(field.pre_save(copy, True), connection) for field in fields]
         for copy in copies
     ]
     with connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(connection), values)
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _insert_sql(connection), [list(column) for column in zip(*values, strict=True)]
+            )
+        else:
+            cursor.executemany(_insert_sql(connection), values)
     for copy in copies:
         copy._state.adding = False
         copy._state.db = connection.alias
