@@ -10,6 +10,7 @@ rows are expected.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,12 @@ def read_columns(
 
 
 def _select(columns: Sequence[Column], from_where: str) -> str:
+    return _select_text(tuple(columns), from_where)
+
+
+# A recheck reads the same few queries over and over: build each text once.
+@functools.lru_cache(maxsize=256)
+def _select_text(columns: tuple[Column, ...], from_where: str) -> str:
     expressions = [
         column.sql
         if column.kind == "uuid"
@@ -170,8 +177,15 @@ def _uuid_bytes(cell: object) -> bytes:
 
 def figure_columns(line_keys: Sequence[str], alias: str = "") -> list[Column]:
     """One int column per line: the value under that key in the JSON ``figures`` column."""
+    return list(_figure_columns(tuple(line_keys), alias, connection.vendor))
+
+
+@functools.lru_cache(maxsize=64)
+def _figure_columns(line_keys: tuple[str, ...], alias: str, vendor: str) -> tuple[Column, ...]:
     prefix = f"{alias}." if alias else ""
-    return [Column(f"line:{key}", _json_value(f"{prefix}figures", key)) for key in line_keys]
+    return tuple(
+        Column(f"line:{key}", _json_value(f"{prefix}figures", key, vendor)) for key in line_keys
+    )
 
 
 def figures_matrix(
@@ -188,10 +202,10 @@ def figures_matrix(
     return values, missing
 
 
-def _json_value(column: str, key: str) -> str:
+def _json_value(column: str, key: str, vendor: str) -> str:
     # Line keys are validated identifiers (see core.protocol); quoting them keeps it so.
     if not key.replace("_", "").replace("-", "").isalnum() or not key.isascii():
         raise ValueError(f"line key {key!r} cannot be read from JSON by name")
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         return f"({column} ->> '{key}')"
     return f"json_extract({column}, '$.\"{key}\"')"
