@@ -232,20 +232,25 @@ def test_a_failed_group_answers_its_threads_with_the_error_and_the_rest_go_on() 
     assert set(answers.values()) == {"stored"}
 
 
-def _texts(batch: list[PreparedCopy]) -> set[str]:
-    """The statement texts storing ``batch`` sends, but the findings' writes (which depend on
-    what the recheck finds) and the savepoints (named anew each time)."""
-    texts: set[str] = set()
+def _statements(batch: list[PreparedCopy]) -> list[str]:
+    """The statements storing ``batch`` sends, in order; every copy must be stored."""
+    texts: list[str] = []
 
     def kept(execute: Any, sql: str, *rest: Any) -> Any:
-        texts.add(sql)
+        texts.append(sql)
         return execute(sql, *rest)
 
     with connection.execute_wrapper(kept):
         outcomes = store_copies(batch)
     assert all(isinstance(outcome, Submission) and outcome.created for outcome in outcomes)
+    return texts
+
+
+def _texts(batch: list[PreparedCopy]) -> set[str]:
+    """The statement texts storing ``batch`` sends, but the findings' writes (which depend on
+    what the recheck finds) and the savepoints (named anew each time)."""
     skipped = ("UPDATE", "INSERT INTO findings", "SAVEPOINT", "RELEASE SAVEPOINT")
-    return {text for text in texts if not text.startswith(skipped)}
+    return {text for text in _statements(batch) if not text.startswith(skipped)}
 
 
 @pytest.mark.skipif(
@@ -262,3 +267,19 @@ def test_a_groups_statements_do_not_vary_with_its_size(referendum: Referendum) -
         prepared(referendum, station=small.station_102),
     ]
     assert _texts(two) == _texts(three)
+
+
+def test_a_group_without_corrections_reads_no_copy_before_inserting(
+    referendum: Referendum,
+) -> None:
+    # The insert skips the ids already stored; only a retry or a conflict reads the copy.
+    sent = _statements(
+        [prepared(referendum), prepared(referendum, station=referendum.small.station_102)]
+    )
+    insert = next(i for i, text in enumerate(sent) if text.startswith('INSERT INTO "protocols_'))
+    assert not [text for text in sent[:insert] if "protocols_protocolcopy" in text]
+    stored = submit(referendum).copy
+    again = store_copies([prepared(referendum, copy_id=stored.pk), prepared(referendum)])
+    assert isinstance(again[0], Submission) and not again[0].created
+    assert again[0].copy.pk == stored.pk and again[0].copy.figures == stored.figures
+    assert isinstance(again[1], Submission) and again[1].created

@@ -404,9 +404,17 @@ def _store_together(prepared: Sequence[PreparedCopy]) -> list[Submission | Submi
             if item.supersedes is not None:
                 taken.add(item.supersedes)
             new.append((index, item))
+        inserted = _insert([stored[item.copy_id] for _, item in new]) if new else set()
+        if len(inserted) < len(new):
+            # Ids already stored (the copies were not read beforehand, see _known): each
+            # copy given with one is a retry or a conflict, judged against the stored row.
+            before = _stored({item.copy_id for _, item in new} - inserted)
+            for index, item in enumerate(prepared):
+                if item.copy_id in before:
+                    outcomes[index] = _retry_outcome(before[item.copy_id], item)
+            new = [(index, item) for index, item in new if item.copy_id in inserted]
         copies = [stored[item.copy_id] for _, item in new]
         if copies:
-            _insert(copies)
             _link_photos(new, copies)
             findings = recheck_stations(election, {c.station_id for c in copies}, locked=True)
             append_many_to_log(
@@ -475,33 +483,44 @@ def _insert_sql(connection: BaseDatabaseWrapper) -> str:
         f"INSERT INTO {quote(ProtocolCopy._meta.db_table)} "
         f"({', '.join(quote(field.column) for field in fields)}) "
     )
+    # An id already stored is skipped, not refused: the caller judges it (retry or conflict).
+    pk = quote(ProtocolCopy._meta.pk.column)
+    skip = f"ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}"
     if connection.vendor == "postgresql":
         arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
-        return f"{into}SELECT * FROM unnest({arrays})"
-    return f"{into}VALUES ({', '.join(['%s'] * len(fields))})"
+        return f"{into}SELECT * FROM unnest({arrays}) {skip}"
+    return f"{into}VALUES ({', '.join(['%s'] * len(fields))}) {skip}"
 
 
-def _insert(copies: list[ProtocolCopy]) -> None:
-    """Insert the copies as ``bulk_create`` would, in a statement whose text is the same for
-    any number of copies: on PostgreSQL one array per column, unnested (parsed once for the
-    group; a multi-row INSERT's text, too long for psycopg's 4 KB cache of converted queries
-    and different for every count, was converted anew and parsed every time); on SQLite,
-    in-process, one row per parameter set."""
+def _insert(copies: list[ProtocolCopy]) -> set[UUID]:
+    """Insert the copies as ``bulk_create`` would, but those whose id is already stored; the
+    ids inserted. The statement's text is the same for any number of copies: on PostgreSQL
+    one array per column, unnested (parsed once for the group; a multi-row INSERT's text, too
+    long for psycopg's 4 KB cache of converted queries and different for every count, was
+    converted anew and parsed every time); on SQLite, in-process, a row at a time."""
     fields = ProtocolCopy._meta.concrete_fields
     values = [
         [field.get_db_prep_save(field.pre_save(copy, True), connection) for field in fields]
         for copy in copies
     ]
+    pk = ProtocolCopy._meta.pk
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 _insert_sql(connection), [list(column) for column in zip(*values, strict=True)]
             )
+            returned = cursor.fetchall()
         else:
-            cursor.executemany(_insert_sql(connection), values)
+            returned = []
+            for row in values:
+                cursor.execute(_insert_sql(connection), row)
+                returned += cursor.fetchall()
+    inserted = {rows.value(pk, raw, connection) for (raw,) in returned}
     for copy in copies:
-        copy._state.adding = False
-        copy._state.db = connection.alias
+        if copy.pk in inserted:
+            copy._state.adding = False
+            copy._state.db = connection.alias
+    return inserted
 
 
 def _link_photos(new: list[tuple[int, PreparedCopy]], copies: list[ProtocolCopy]) -> None:
@@ -536,27 +555,42 @@ def _known_sql(connection: BaseDatabaseWrapper) -> str:
 def _known(
     prepared: Sequence[PreparedCopy],
 ) -> tuple[dict[UUID, ProtocolCopy], dict[UUID, _Corrected]]:
-    """Read under the stations' locks, in one statement: the copies already stored with the
-    batch's ids, and the stored copies its corrections name (whether corrected already)."""
-    ids = {item.copy_id for item in prepared}
+    """Read under the stations' locks, in one statement, when the batch corrects a copy: the
+    copies already stored with the batch's ids, and the stored copies its corrections name
+    (whether corrected already). Without corrections nothing is read: the insert skips the
+    ids already stored (``_insert``), which are then read (``_stored``)."""
     named = {item.supersedes for item in prepared if item.supersedes is not None}
+    if not named:
+        return {}, {}
+    ids = {item.copy_id for item in prepared}
+    found = _read(ids | named)
+    stored: dict[UUID, ProtocolCopy] = {}
+    corrected: dict[UUID, _Corrected] = {}
+    for copy, superseded in found:
+        if copy.pk in ids:
+            stored[copy.pk] = copy
+        if copy.pk in named:
+            corrected[copy.pk] = _Corrected(copy.station_id, copy.observer_id, superseded)
+    return stored, corrected
+
+
+def _stored(ids: set[UUID]) -> dict[UUID, ProtocolCopy]:
+    return {copy.pk: copy for copy, _ in _read(ids)}
+
+
+def _read(ids: set[UUID]) -> list[tuple[ProtocolCopy, bool]]:
+    """The stored copies with these ids, each with whether a stored copy corrects it."""
     pk = ProtocolCopy._meta.pk
     assert pk is not None
-    wanted = [pk.get_db_prep_value(value, connection) for value in ids | named]
+    wanted = [pk.get_db_prep_value(value, connection) for value in ids]
     where, params = rows.any_of("t.id", wanted, connection)
     with connection.cursor() as cursor:
         cursor.execute(_known_sql(connection) + where, params)
         found = cursor.fetchall()
-    stored: dict[UUID, ProtocolCopy] = {}
-    corrected: dict[UUID, _Corrected] = {}
     width = rows.width(ProtocolCopy)
-    for row in found:
-        copy = rows.instance(ProtocolCopy, row[:width], connection)
-        if copy.pk in ids:
-            stored[copy.pk] = copy
-        if copy.pk in named:
-            corrected[copy.pk] = _Corrected(copy.station_id, copy.observer_id, bool(row[width]))
-    return stored, corrected
+    return [
+        (rows.instance(ProtocolCopy, row[:width], connection), bool(row[width])) for row in found
+    ]
 
 
 def _correction_refusal(
