@@ -359,9 +359,10 @@ def store_copies(prepared: Sequence[PreparedCopy]) -> list[Submission | Submissi
 
     A copy whose id is already stored is a retry (the stored copy) or a conflict; a
     correction of a copy that is not there, not the observer's, or already corrected is
-    refused; neither holds up the others. Should the database refuse the batch as a whole
-    (the same id stored at the same moment by a transaction these locks do not serialise),
-    each copy is stored on its own, so that only the offending one is refused.
+    refused; neither holds up the others (an id stored at the same moment by a transaction
+    these locks do not serialise is waited for, then judged the same way). Should the
+    database refuse the batch as a whole all the same, each copy is stored on its own, so
+    that only the offending one is refused.
     """
     if not prepared:
         return []
