@@ -28,14 +28,22 @@ import random
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness import description, heading, machine, print_json, record, results_file
+from harness import (
+    commit_of,
+    description,
+    export_source,
+    heading,
+    machine,
+    print_json,
+    record,
+    results_file,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = "crosscheck_small"
@@ -62,7 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix=f"{BENCH}-") as work:
         codes: dict[str, Path] = {"after": ROOT / "src"}
         if args.before:
-            codes = {"before": _export(args.before, Path(work)), **codes}
+            codes = {"before": export_source(args.before, Path(work)), **codes}
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in codes}
         for round_ in range(args.rounds):
             # Alternate which code runs first, so neither always meets a warmer machine.
@@ -78,8 +86,8 @@ def main() -> None:
         "template": "kz-referendum",
         "crosscheck_stations": len(set(COPY_STATIONS)),
         "crosscheck_copies": len(COPY_STATIONS),
-        "before_revision": _revision(args.before) if args.before else None,
-        "after_revision": _revision("HEAD"),
+        "before_revision": commit_of(args.before) if args.before else None,
+        "after_revision": commit_of("HEAD"),
         "rounds": args.rounds,
         "time": "CPU (process_time) per call, median of rounds",
         "same_results": True,
@@ -93,23 +101,6 @@ def main() -> None:
             )
     figures["machine"] = machine(load=True)
     record(args.out, figures, print_json)
-
-
-def _export(revision: str, into: Path) -> Path:
-    """The `src` tree of `revision` extracted under `into`, for PYTHONPATH."""
-    archive = into / "src.tar"
-    with archive.open("wb") as out:
-        subprocess.run(["git", "archive", revision, "src"], cwd=ROOT, stdout=out, check=True)
-    with tarfile.open(archive) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
-
-
-def _revision(revision: str) -> str:
-    result = subprocess.run(
-        ["git", "rev-parse", "--short", revision], cwd=ROOT, capture_output=True, text=True
-    )
-    return result.stdout.strip()
 
 
 def _child(code: Path) -> dict[str, Any]:
