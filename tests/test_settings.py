@@ -9,6 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from django.db import connection
+
+from pollwatch.registry.lookups import station_in_election
+from tests.web.factories import build_small_election
+
 _PRINT_SETTINGS = (
     "import json, pollwatch.settings as s; "
     "print(json.dumps({'key': s.SECRET_KEY, 'debug': s.DEBUG, "
@@ -72,3 +78,18 @@ def test_login_lockout_figures_come_from_the_environment(tmp_path: Path) -> None
         POLLWATCH_LOGIN_IP_WINDOW_SECONDS="300",
     )
     assert loaded["lockout"] == [3, 60, 100, 300]
+
+
+@pytest.mark.django_db
+def test_postgresql_prepares_what_a_connection_repeats() -> None:
+    """Django turns psycopg's prepared statements off unless told: without them PostgreSQL
+    plans every submission's statements anew, most of its CPU for them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    small = build_small_election()
+    for _ in range(6):
+        station_in_election(small.station_101.pk, small.election.slug)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("registry_pollingstation" in statement for statement in prepared), prepared

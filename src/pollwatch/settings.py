@@ -120,10 +120,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Kept open between requests (conn_max_age above) as on PostgreSQL: opening one runs these
     # PRAGMAs and registers Django's SQL functions, ~2 ms of CPU, more than a log receipt costs.
 else:
-    # Parameters bound by the server, so that psycopg prepares the statements each request
-    # repeats (after five runs on a connection): PostgreSQL then skips parsing and planning
-    # them. Measured on the submission's token and station reads: 30 % less CPU on both sides.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
+    # Parameters bound by the server, and statements prepared once a connection has run them
+    # five times (Django turns psycopg's preparing off unless told): PostgreSQL then skips
+    # parsing and planning what every submission repeats. Measured on a submission's token
+    # and station reads: PostgreSQL's CPU 0.9 -> 0.19 ms, the app's 0.5 -> 0.37 ms. (A pooler
+    # in front of PostgreSQL must keep prepared statements per client, as PgBouncer >= 1.21
+    # does with max_prepared_statements.)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=5
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
