@@ -17,7 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from pollwatch.accounts.device_tokens import issue_device_token
@@ -28,6 +30,13 @@ from pollwatch.ledger.models import LogEntry
 from pollwatch.protocols import canonical
 from pollwatch.protocols.models import ProtocolCopy
 from pollwatch.protocols.signatures import SIGNED_PREFIX, signed_message
+from pollwatch.protocols.submission import (
+    CopyInput,
+    PreparedCopy,
+    Submission,
+    prepare_copy,
+    store_copies,
+)
 from tests.accounts.factories import login_verified
 from tests.protocols.conftest import COUNT_DONE, Referendum, figures
 
@@ -475,3 +484,30 @@ def test_a_key_id_beyond_any_row_is_not_registered(required: Referendum, key: st
     signature = b64(bytes(64))
     response = post(client, {**payload, "device_key": key, "signature": signature})
     refused(response, 403, "device_key", "not registered to you")
+
+
+def test_storing_a_signed_copy_reads_its_key_no_more(
+    required: Referendum, device: tuple[Client, Ed25519PrivateKey, int]
+) -> None:
+    _, private, key_id = device
+    payload = copy_payload(required)
+    ready = prepare_copy(
+        required.observer_user,
+        required.small.election,
+        required.station,
+        CopyInput(
+            copy_id=uuid.UUID(payload["id"]),
+            figures=payload["figures"],
+            all_members_signed=True,
+            certified=True,
+            device_key=str(key_id),
+            signature=sign(required, payload, private),
+        ),
+    )
+    assert isinstance(ready, PreparedCopy)
+    with CaptureQueriesContext(connection) as queries:
+        (stored,) = store_copies([ready])
+    assert isinstance(stored, Submission) and stored.created
+    assert not [q["sql"] for q in queries if DeviceKey._meta.db_table in q["sql"]]
+    record = json.loads(bytes(LogEntry.objects.get(source_pk=payload["id"]).canonical))
+    assert record["device_signature"]["public_key"] == b64(public_key_bytes(private))

@@ -50,7 +50,7 @@ from pollwatch.accreditation.eligibility import (
     judge,
     submission_refusal,
 )
-from pollwatch.accreditation.models import Observer
+from pollwatch.accreditation.models import DeviceKey, Observer
 from pollwatch.core.protocol import ProtocolTemplateSpec
 from pollwatch.core.relation_feedback import RelationFeedback, relation_feedback
 from pollwatch.findings.recheck import recheck_stations, template_spec
@@ -200,7 +200,7 @@ class PreparedCopy:
     supersedes: UUID | None
     body: dict[str, object]
     body_sha256: str
-    signed: tuple[int | None, bytes | None]  # the verified device key's id and signature
+    signed: tuple[DeviceKey, bytes] | None  # the verified device key and signature
     at: datetime.datetime
     feedback: tuple[RelationFeedback, ...]
 
@@ -329,7 +329,7 @@ def prepare_copy(
         supersedes=submitted.supersedes,
         body=body,
         body_sha256=body_sha256,
-        signed=(verified[0].pk, verified[1]) if verified else (None, None),
+        signed=verified,
         at=at,
         feedback=feedback,
     )
@@ -471,8 +471,9 @@ def _copy_row(item: PreparedCopy) -> ProtocolCopy:
         body_sha256=item.body_sha256,
         submitted_by_id=item.user_id,
         received_at=item.at,
-        device_key_id=item.signed[0],
-        signature=item.signed[1],
+        # The key as verified: the log record names its public key, without reading it again.
+        device_key=item.signed[0] if item.signed else None,
+        signature=item.signed[1] if item.signed else None,
     )
 
 
