@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import io
 import json
 import os
 import random
 import statistics
 import subprocess
-import tarfile
 import tempfile
 import time
 import uuid
@@ -44,6 +42,7 @@ from unittest import mock
 from harness import (
     POSTGRES_SERVER,
     child_env,
+    export_source,
     heading,
     machine,
     record,
@@ -52,6 +51,7 @@ from harness import (
     run_child,
     scratch_postgres_database,
     setup_django,
+    with_source,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,7 +93,7 @@ def main() -> None:
         codes: list[tuple[str, Path | None]] = [("after", None)]
         if args.before is not None:
             runs["before"] = []
-            codes.insert(0, ("before", _export(args.before, work / "before")))
+            codes.insert(0, ("before", export_source(args.before, work / "before")))
         for number in range(args.rounds):
             # Alternated (ABBA…): neither code always runs second.
             for label, code in codes if number % 2 == 0 else reversed(codes):
@@ -122,21 +122,7 @@ def main() -> None:
 
 def _measure(server: str, arguments: list[str], work: Path, code: Path | None) -> Any:
     with scratch_postgres_database(server, DATABASE) as url:
-        env = child_env(work, url)
-        if code is not None:
-            env["PYTHONPATH"] = os.pathsep.join([str(code), *filter(None, [env.get("PYTHONPATH")])])
-        return run_child(__file__, arguments, env)
-
-
-def _export(revision: str, into: Path) -> Path:
-    """The `src` tree of `revision`, written under `into`: the directory for PYTHONPATH."""
-    archive = subprocess.run(
-        ["git", "archive", "--format=tar", revision, "src"], cwd=ROOT, capture_output=True,
-        check=True,
-    )  # fmt: skip
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
+        return run_child(__file__, arguments, with_source(child_env(work, url), code))
 
 
 def _describe(revision: str | None) -> str:
